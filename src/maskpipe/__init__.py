@@ -1,0 +1,3 @@
+"""maskpipe: columnar, keyed, consistent masking of production snapshots."""
+
+__version__ = "0.1.0"
