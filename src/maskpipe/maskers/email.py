@@ -1,0 +1,130 @@
+"""email: a keyed, realistic, collision-resistant address at a reserved example domain, case kept."""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+from functools import cache
+
+import polars as pl
+from pydantic import BaseModel, Field
+
+from maskpipe import dictionaries
+from maskpipe.hashing import encode_alphabet, hmac_hex, lane, pick
+from maskpipe.maskers.base import MaskContext, Masker, Params, keep_nulls
+from maskpipe.steps import OUTPUT, Steps
+
+# Lower-case letters and digits without the look-alikes 0/o, 1/l: 13 symbols carry 64 bits.
+TOKEN_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+TOKEN_WIDTH = 13
+
+
+class EmailParams(Params):
+    locale: str = Field("en", description="locale of the first-name dictionary used for the local part")
+    keep_domain: bool = Field(
+        False, description="keep the source domain (e.g. for routing tests); default maps it to a reserved domain"
+    )
+
+
+@cache
+def _slugs(locale: str) -> tuple[str, ...]:
+    """Dictionary names as ASCII slugs ("Zoë" -> "zoe", "O'Brien" -> "obrien"); computed once, not per row."""
+    names = dictionaries.load("first_names", locale)
+    out = []
+    for name in names:
+        ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+        slug = "".join(ch for ch in ascii_name if ch in string.ascii_lowercase)
+        if slug:
+            out.append(slug)
+    return tuple(dict.fromkeys(out))
+
+
+class Email(Masker):
+    """Map an email to `<name>.<13-char token>@<reserved domain>`, the same in every table and run.
+
+    Example: "Ana.Lopez@corp.io" -> "Liam.Kq3v...@Example.Net" style: the mapping is computed on the
+    lower-cased address, then the case pattern of the input is laid over the letters of the output, so
+    an upper-case email stays upper-case and two emails that differ only in case map to two outputs
+    that differ only in case (a UNIQUE index on lower(email) still holds). The token carries 64 keyed
+    bits (collision-resistant); domains map consistently to example.com/.net/.org hosts, which can
+    never deliver mail to a real person.
+    """
+
+    name = "email"
+    summary = "realistic keyed email at a reserved domain; case pattern and uniqueness kept"
+    accepts = frozenset({"string"})
+    Params = EmailParams
+    uniqueness = "collision_resistant"
+    mapping_params = ("locale", "keep_domain")
+    example = ({}, "Ana.Lopez@corp.io", "Liam.<token>@Example.Net (case pattern of the input)")
+
+    def steps(self, value: pl.Expr, dtype: pl.DataType, params: BaseModel, ctx: MaskContext) -> Steps:
+        assert isinstance(params, EmailParams)
+        folded = value.str.to_lowercase()
+        at = folded.str.find("@", literal=True)
+        # An address without "@" is still masked as a whole (its local part is the whole text).
+        source_domain = pl.when(at.is_null()).then(pl.lit("")).otherwise(folded.str.slice(at + 1))
+        digest = hmac_hex(folded, ctx.subkey)
+        names = _slugs(params.locale)
+        first = pl.lit(pl.Series(names)).gather(pick(digest, 0, len(names)))
+        token = encode_alphabet(lane(digest, 1), TOKEN_ALPHABET, TOKEN_WIDTH)
+        if params.keep_domain:
+            domain = source_domain
+        else:
+            domains = dictionaries.load("email_domains", "all")
+            domain_digest = hmac_hex(source_domain, ctx.derive("domain"))
+            domain = pl.lit(pl.Series(domains)).gather(pick(domain_digest, 0, len(domains)))
+        lowered = pl.concat_str([first, pl.lit("."), token, pl.lit("@"), domain])
+        return [
+            # An empty string carries nothing to hide and often means "none given": it stays empty.
+            {"_email_lower": keep_nulls(value, pl.when(value == "").then(pl.lit("")).otherwise(lowered))},
+            {OUTPUT: _apply_case_pattern(value, pl.col("_email_lower"))},
+            _mixed_case,
+        ]
+
+
+def _apply_case_pattern(source: pl.Expr, lowered: pl.Expr) -> pl.Expr:
+    """All-lower and all-upper inputs are cheap; mixed case is finished by `_mixed_case`."""
+    is_upper = source == source.str.to_uppercase()
+    return pl.when(is_upper & (source != source.str.to_lowercase())).then(lowered.str.to_uppercase()).otherwise(lowered)
+
+
+def _mixed_case(work: pl.LazyFrame) -> pl.LazyFrame:
+    """Lay the input's letter cases over the output's letters, cycling, for mixed-case rows only.
+
+    The pattern cycles over the output's letters (typically 25-30: name, token, domain), so two inputs
+    that differ only in case give outputs that differ only in case whenever the input has no more
+    letters than the output; a difference past that point is lost (documented limit).
+    """
+    from maskpipe.steps import INPUT
+
+    source = pl.col(INPUT)
+    mixed = (source != source.str.to_lowercase()) & (source != source.str.to_uppercase())
+    plain = work.filter(~mixed | source.is_null())
+    rows = work.filter(mixed & source.is_not_null()).with_row_index("_row")
+    pattern = (
+        rows.select(
+            "_row",
+            pl.col(INPUT).str.extract_all(r"\p{L}").list.eval(pl.element() != pl.element().str.to_lowercase()).alias("_p"),
+        )
+    )
+    letters = (
+        rows.select("_row", pl.col("_email_lower").str.split("").alias("_c"))
+        .explode("_c")
+        .with_columns(_is_letter=pl.col("_c").str.contains(r"^\p{L}$"))
+        .with_columns(_k=pl.col("_is_letter").cast(pl.Int64).cum_sum().over("_row") - 1)
+        .join(pattern, on="_row", how="left")
+        .with_columns(
+            _up=pl.col("_p").list.get(pl.col("_k") % pl.col("_p").list.len(), null_on_oob=True).fill_null(False)
+        )
+        .with_columns(
+            _c=pl.when(pl.col("_is_letter") & pl.col("_up")).then(pl.col("_c").str.to_uppercase()).otherwise(pl.col("_c"))
+        )
+        .group_by("_row", maintain_order=True)
+        .agg(pl.col("_c").str.join("").alias("_cased"))
+    )
+    cased = rows.join(letters, on="_row", how="left").with_columns(pl.col("_cased").alias(OUTPUT)).drop("_row", "_cased")
+    return pl.concat([plain, cased.select(plain.collect_schema().names())])
+
+
+MASKER = Email()
