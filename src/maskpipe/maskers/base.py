@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -112,3 +113,13 @@ def single(expr: pl.Expr) -> Steps:
 
 def keep_nulls(value: pl.Expr, masked: pl.Expr) -> pl.Expr:
     return pl.when(value.is_null()).then(None).otherwise(masked)
+
+
+def domain_label(masker: Masker, params: BaseModel, domain: str | None = None) -> str:
+    """The mapping domain's label: domain name (default: the masker's name) + masker + mapping params.
+
+    The subkey is derived from this label, so output = f(key, masker, mapping params, value) and two
+    rules share outputs exactly when they share all three (plus the domain name).
+    """
+    mapping = {k: getattr(params, k) for k in masker.mapping_params}
+    return f"{domain or masker.name}|{masker.name}|{json.dumps(mapping, sort_keys=True, default=str)}"
