@@ -42,11 +42,11 @@ class Hash(Masker):
             bits = {pl.Int8: 7, pl.Int16: 15, pl.Int32: 31, pl.UInt8: 8, pl.UInt16: 16, pl.UInt32: 32}.get(dtype, 63)
             return single((lane(digest, 0) % (2**bits)).cast(dtype))
         if params.format == "token":
-            # Two digests give 128 characters; longer inputs repeat them (still keyed, still same length).
+            # Two digests give 128 characters; past that the token is padded with "0" (inputs over 128
+            # characters are rare for identifiers, and the first 128 already carry 512 keyed bits).
             second = hmac_hex(canonical_text(value, dtype) + "\x00token-2", ctx.subkey)
-            stream = digest + second
             length = value.str.len_chars()
-            token = stream.str.repeat(length // 128 + 1).str.slice(0, length)
+            token = (digest + second).str.slice(0, length).str.pad_end(length, "0")
             return single(keep_nulls(value, token))
         return single(digest.str.slice(0, params.length))
 

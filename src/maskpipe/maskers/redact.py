@@ -31,7 +31,7 @@ class Redact(Masker):
     def steps(self, value: pl.Expr, dtype: pl.DataType, params: BaseModel, ctx: MaskContext) -> Steps:
         assert isinstance(params, RedactParams)
         if params.keep_length:
-            return single(keep_nulls(value, pl.lit(params.char).str.repeat(value.str.len_chars())))
+            return single(keep_nulls(value, pl.lit("").str.pad_start(value.str.len_chars(), params.char)))
         return single(keep_nulls(value, pl.lit(params.text)))
 
 

@@ -1,1 +1,72 @@
+"""The pure transform: an Arrow record batch and a table's plan in, the masked batch out. No I/O.
 
+Only masked columns go through Polars; every other column is passed through as the very Arrow array
+the source produced, so types Polars cannot hold (ADBC's numeric, uuid) survive untouched.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import polars as pl
+import pyarrow as pa
+
+from maskpipe.hashing import MaskingKey
+from maskpipe.maskers.base import MaskContext
+from maskpipe.plan import ColumnPlan, TablePlan, polars_dtype
+from maskpipe.steps import INPUT, run_steps
+
+
+@lru_cache(maxsize=4096)
+def _context(key: MaskingKey, domain: str) -> MaskContext:
+    return MaskContext(key.subkey(domain))
+
+
+def masked_lazyframe(frame: pl.LazyFrame, columns: tuple[ColumnPlan, ...], key: MaskingKey) -> pl.LazyFrame:
+    """Apply each column's masker to a LazyFrame (the same code path the tests use on LazyFrames)."""
+    schema = frame.collect_schema()
+    for col in columns:
+        masker = col.impl
+        dtype = schema[col.column]
+        steps = masker.steps(pl.col(INPUT), dtype, col.params, _context(key, col.domain))
+        frame = run_steps(frame, col.column, steps, masker.per_distinct, masker.output_dtype(dtype, col.params))
+    return frame
+
+
+def output_schema(table_plan: TablePlan, source_schema: pa.Schema) -> pa.Schema:
+    """The Arrow schema of masked batches: the source's, except where a masker changes the type."""
+    fields = []
+    for field in source_schema:
+        col = table_plan.rule_for(field.name)
+        if col is None:
+            fields.append(field)
+            continue
+        dtype = polars_dtype(field.type)
+        assert dtype is not None  # the plan refused columns Polars cannot hold
+        out = col.impl.output_dtype(dtype, col.params)
+        fields.append(field if out == dtype else field.with_type(_arrow_type(out)))
+    return pa.schema(fields, metadata=source_schema.metadata)
+
+
+def _arrow_type(dtype: pl.DataType) -> pa.DataType:
+    return pl.DataFrame(schema={"x": dtype}).to_arrow().schema.field("x").type
+
+
+def mask_batch(batch: pa.RecordBatch, table_plan: TablePlan, key: MaskingKey, schema: pa.Schema | None = None) -> pa.RecordBatch:
+    """Mask one batch. Pure: the same batch, plan and key give the same output on any machine."""
+    wanted = [c for c in table_plan.columns if c.column in batch.schema.names]
+    if not wanted:
+        return batch
+    names = [c.column for c in wanted]
+    frame = pl.from_arrow(pa.Table.from_batches([batch]).select(names))
+    assert isinstance(frame, pl.DataFrame)
+    masked = masked_lazyframe(frame.lazy(), tuple(wanted), key).collect()
+    target = schema or output_schema(table_plan, batch.schema)
+    arrays = []
+    for i, field in enumerate(batch.schema):
+        if field.name in names:
+            arr = masked.get_column(field.name).to_arrow()
+            arrays.append(arr.cast(target.field(field.name).type))
+        else:
+            arrays.append(batch.column(i))
+    return pa.RecordBatch.from_arrays(arrays, schema=target)

@@ -1,0 +1,232 @@
+"""Wires extract -> transform -> load: the one module that knows all three.
+
+`prepare()` does every check that needs no data (rules, schema, key, isolation) so that bad input
+fails before anything is written; `execute()` streams each table through the transform into the
+sink's staging area and commits, or aborts and leaves the previous destination as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+import maskpipe
+from maskpipe.extract import open_source
+from maskpipe.extract.base import DEFAULT_BATCH_ROWS, Source
+from maskpipe.hashing import MAPPING_VERSION, MaskingKey
+from maskpipe.load import open_sink
+from maskpipe.load.base import Sink
+from maskpipe.model import MaskpipeError, Problem, RunFailed
+from maskpipe.plan import MaskPlan, TablePlan, build_plan
+from maskpipe.rules.model import RuleSet, load_rules
+from maskpipe.transform import mask_batch, output_schema
+
+ProgressFn = Callable[[str, int, float, bool], None]  # table, rows so far, seconds, finished
+
+
+@dataclass
+class TableReport:
+    table: str
+    rows: int = 0
+    seconds: float = 0.0
+    masked_columns: dict[str, str] = field(default_factory=dict)  # column -> "masker (origin)"
+
+
+@dataclass
+class RunReport:
+    source: str
+    dest: str
+    key_fingerprint: str
+    key_origin: str
+    rules_fingerprint: str
+    tables: list[TableReport] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    status: str = "pending"
+    error: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        rows = sum(t.rows for t in self.tables)
+        return {
+            "maskpipe_version": maskpipe.__version__,
+            "mapping_version": MAPPING_VERSION,
+            "status": self.status,
+            "error": self.error,
+            "source": self.source,
+            "dest": self.dest,
+            "key_fingerprint": self.key_fingerprint,
+            "key_origin": self.key_origin,
+            "rules_fingerprint": self.rules_fingerprint,
+            "seconds": round(self.seconds, 3),
+            "rows": rows,
+            "rows_per_second": round(rows / self.seconds) if self.seconds else None,
+            "tables": [
+                {"table": t.table, "rows": t.rows, "seconds": round(t.seconds, 3), "masked_columns": t.masked_columns}
+                for t in self.tables
+            ],
+            "skipped_tables": self.skipped,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class PreparedRun:
+    source: Source
+    sink: Sink
+    plan: MaskPlan
+    key: MaskingKey
+    report: RunReport
+
+
+def redact_uri(uri: str) -> str:
+    """A URI fit for logs and reports: the password is replaced by ***."""
+    if "://" in uri and "@" in uri.split("://", 1)[1]:
+        scheme, rest = uri.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        if ":" in creds:
+            creds = creds.split(":", 1)[0] + ":***"
+        return f"{scheme}://{creds}@{host}"
+    return uri
+
+
+def rules_fingerprint(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def prepare(ruleset: RuleSet, source_uri: str, dest_uri: str, key: MaskingKey) -> PreparedRun:
+    """Open both ends and check everything that can be checked before data moves."""
+    source = open_source(source_uri)
+    try:
+        tables = source.describe()
+        plan = build_plan(ruleset, tables)
+        sink = open_sink(dest_uri)
+        if sink.identity() == source.identity():
+            raise MaskpipeError(
+                Problem("--dest", "the destination is the source database; maskpipe never writes to its source.", "name another database or directory with --dest.")
+            )
+    except BaseException:
+        source.close()
+        raise
+    report = RunReport(
+        source=redact_uri(source_uri),
+        dest=redact_uri(dest_uri),
+        key_fingerprint=key.fingerprint,
+        key_origin=key.origin,
+        rules_fingerprint=rules_fingerprint(ruleset.folder),
+        skipped=list(plan.skipped),
+        warnings=[w.render() for w in plan.warnings],
+    )
+    return PreparedRun(source, sink, plan, key, report)
+
+
+def _prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Read the next batches in a background thread while this one is masked (bounded queue)."""
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    done = object()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                q.put(batch)
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            q.put(exc)
+
+    thread = threading.Thread(target=produce, name="maskpipe-reader", daemon=True)
+    thread.start()
+    while True:
+        item = q.get()
+        if item is done:
+            break
+        if isinstance(item, BaseException):
+            raise item
+        assert isinstance(item, pa.RecordBatch)
+        yield item
+    thread.join()
+
+
+def _mask_table(run: PreparedRun, table_plan: TablePlan, batch_rows: int, progress: ProgressFn | None) -> TableReport:
+    table = table_plan.table
+    report = TableReport(table.qualified, masked_columns={c.column: f"{c.masker} ({c.origin})" for c in table_plan.columns})
+    start = time.perf_counter()
+    out_schema: list[pa.Schema] = []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in _prefetch(iter(run.source.read_batches(table, batch_rows))):
+            if not out_schema:
+                out_schema.append(output_schema(table_plan, batch.schema))
+            masked = mask_batch(batch, table_plan, run.key, out_schema[0])
+            report.rows += masked.num_rows
+            if progress:
+                progress(table.qualified, report.rows, time.perf_counter() - start, False)
+            yield masked
+
+    # The sink needs the schema before the first batch: peek at the stream itself, and fall back to
+    # the described columns for an empty table.
+    stream = batches()
+    first = next(stream, None)
+    if first is not None:
+        schema = first.schema
+        stream = itertools.chain([first], stream)
+    else:
+        described = pa.schema([pa.field(c.name, c.arrow_type) for c in table.columns if not c.generated])
+        schema = output_schema(table_plan, described)
+    run.sink.write_table(table, schema, stream)
+    report.seconds = time.perf_counter() - start
+    if progress:
+        progress(table.qualified, report.rows, report.seconds, True)
+    return report
+
+
+def execute(run: PreparedRun, batch_rows: int = DEFAULT_BATCH_ROWS, progress: ProgressFn | None = None) -> RunReport:
+    """Stream every table through the transform into staging, then commit; on any failure, abort."""
+    start = time.perf_counter()
+    report = run.report
+    try:
+        run.sink.begin([t.table for t in run.plan.tables])
+        if hasattr(run.sink, "manifest_extra"):
+            run.sink.manifest_extra = {
+                "key_fingerprint": run.key.fingerprint,
+                "rules_fingerprint": report.rules_fingerprint,
+                "maskpipe_version": maskpipe.__version__,
+                "mapping_version": MAPPING_VERSION,
+            }
+        for table_plan in run.plan.tables:
+            report.tables.append(_mask_table(run, table_plan, batch_rows, progress))
+        run.sink.commit()
+        report.status = "ok"
+    except MaskpipeError:
+        run.sink.abort()
+        report.status = "failed"
+        raise
+    except BaseException as exc:
+        run.sink.abort()
+        report.status = "failed"
+        report.error = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise RunFailed(report.error) from exc
+    finally:
+        report.seconds = time.perf_counter() - start
+        run.source.close()
+    return report
+
+
+def run(
+    rules_dir: Path, source_uri: str, dest_uri: str, key: MaskingKey,
+    batch_rows: int = DEFAULT_BATCH_ROWS, progress: ProgressFn | None = None,
+) -> RunReport:
+    """extract -> transform -> load, with every check first."""
+    return execute(prepare(load_rules(rules_dir), source_uri, dest_uri, key), batch_rows, progress)
