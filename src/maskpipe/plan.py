@@ -175,8 +175,10 @@ def _bind_column(
             out = []
             for err in exc.errors():
                 key = ".".join(str(p) for p in err["loc"])
-                pwhere = located.where("columns", column_name, "params", *err["loc"]) if located and err["loc"] else where
-                msg = f"unknown parameter '{key}'" if err["type"] == "extra_forbidden" else f"parameter '{key}': {err['msg']}"
+                unknown = err["type"] == "extra_forbidden"
+                path = ("columns", column_name, "params", *err["loc"], *(("__key__",) if unknown else ()))
+                pwhere = located.where(*path) if located and err["loc"] else where
+                msg = f"unknown parameter '{key}'" if unknown else f"parameter '{key}': {err['msg']}"
                 allowed = ", ".join(masker.Params.model_fields) or "none"
                 out.append(Problem(pwhere, f"{msg} for masker '{masker_name}'.", f"parameters of '{masker_name}': {allowed} (see `maskpipe maskers {masker_name}`)."))
             return None, out
