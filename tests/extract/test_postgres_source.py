@@ -40,10 +40,19 @@ def _read(src: PostgresSource, table: TableInfo, batch_rows: int = 100_000) -> p
 # -- describe ---------------------------------------------------------------------------------------------
 def test_describe_lists_user_tables_and_partitioned_parents_not_partitions(source):
     assert set(_tables(source)) == {
-        "Sales Dept.Order", "public.types", "public.events", "public.event_ref", "public.person",
-        "public.team", "public.line", "public.line_note", "public.animal", "public.dog", "public.ticket",
+        "Sales Dept.Order",
+        "public.types",
+        "public.events",
+        "public.event_ref",
+        "public.person",
+        "public.team",
+        "public.line",
+        "public.line_note",
+        "public.animal",
+        "public.dog",
+        "public.ticket",
         "public.bulk",
-    }  # fmt: skip
+    }
 
 
 def test_describe_columns_keep_names_types_and_flags(source):
@@ -68,12 +77,31 @@ def test_describe_columns_keep_names_types_and_flags(source):
 
     types = _tables(source)["public.types"]
     expected = {
-        "id": pa.int64(), "n": pa.string(), "n2": pa.string(), "u": pa.uuid(), "ip": pa.string(),
-        "j": pa.string(), "b": pa.binary(), "ai": pa.string(), "a2": pa.string(), "e": pa.string(),
-        "ae": pa.string(), "d": pa.int32(), "tz": pa.timestamp("us", tz="UTC"), "ts": pa.timestamp("us"),
-        "dt": pa.date32(), "iv": pa.string(), "tm": pa.string(), "m": pa.int64(), "bo": pa.bool_(),
-        "f4": pa.float32(), "f8": pa.float64(), "ch": pa.string(), "sm": pa.int16(), "r": pa.string(),
-    }  # fmt: skip
+        "id": pa.int64(),
+        "n": pa.string(),
+        "n2": pa.string(),
+        "u": pa.uuid(),
+        "ip": pa.string(),
+        "j": pa.string(),
+        "b": pa.binary(),
+        "ai": pa.string(),
+        "a2": pa.string(),
+        "e": pa.string(),
+        "ae": pa.string(),
+        "d": pa.int32(),
+        "tz": pa.timestamp("us", tz="UTC"),
+        "ts": pa.timestamp("us"),
+        "dt": pa.date32(),
+        "iv": pa.string(),
+        "tm": pa.string(),
+        "m": pa.int64(),
+        "bo": pa.bool_(),
+        "f4": pa.float32(),
+        "f8": pa.float64(),
+        "ch": pa.string(),
+        "sm": pa.int16(),
+        "r": pa.string(),
+    }
     got = {c.name: c.arrow_type for c in types.columns if c.name in expected}
     assert got == expected
     sql = {c.name: c.sql_type for c in types.columns}
@@ -149,8 +177,11 @@ def test_read_batches_text_columns_equal_postgres_text_output(source, pg_trap_db
 def test_read_batches_native_values_round_trip_exactly(source, pg_trap_dbs):
     data = _read(source, _tables(source)["public.types"])
     assert data.column("tz").cast(pa.int64()).to_pylist() == [
-        TIMESTAMP_POS_INF, TIMESTAMP_NEG_INF, 1_709_210_096_123_456, 0,
-    ]  # fmt: skip
+        TIMESTAMP_POS_INF,
+        TIMESTAMP_NEG_INF,
+        1_709_210_096_123_456,
+        0,
+    ]
     assert data.column("ts").cast(pa.int64()).to_pylist()[:2] == [TIMESTAMP_NEG_INF, TIMESTAMP_POS_INF]
     dt = data.column("dt").combine_chunks().view(pa.int32()).to_pylist()
     assert dt[:2] == [DATE_POS_INF, DATE_NEG_INF]
@@ -273,8 +304,10 @@ def test_missing_select_privilege_names_every_table(pg_trap_dbs):
     cluster = pg_trap_dbs.cluster
     cluster.execute("postgres", f"CREATE ROLE {role} LOGIN;")
     try:
-        cluster.execute(pg_trap_dbs.source, f"GRANT USAGE ON SCHEMA \"Sales Dept\" TO {role}; "
-                                            f"GRANT SELECT ON public.ticket TO {role};")  # fmt: skip
+        cluster.execute(
+            pg_trap_dbs.source,
+            f'GRANT USAGE ON SCHEMA "Sales Dept" TO {role}; GRANT SELECT ON public.ticket TO {role};',
+        )
         with (
             pytest.raises(MaskpipeError) as err,
             PostgresSource(cluster.uri(pg_trap_dbs.source, user=role)) as s,

@@ -54,10 +54,23 @@ from maskpipe.model import ColumnInfo, ForeignKey, MaskpipeError, Problem, RunFa
 # --------------------------------------------------------------------------------------------------------
 NATIVE_TYPES = frozenset(
     {
-        "bool", "int2", "int4", "int8", "float4", "float8", "text", "varchar", "bpchar", "bytea", "uuid",
-        "money", "date", "timestamp", "timestamptz",
+        "bool",
+        "int2",
+        "int4",
+        "int8",
+        "float4",
+        "float8",
+        "text",
+        "varchar",
+        "bpchar",
+        "bytea",
+        "uuid",
+        "money",
+        "date",
+        "timestamp",
+        "timestamptz",
     }
-)  # fmt: skip
+)
 TIMESTAMP_POS_INF = 2**63 - 1  # microseconds since 1970; storage of timestamp[us] / timestamp[us, tz]
 TIMESTAMP_NEG_INF = -(2**63)
 DATE_POS_INF = 2**31 - 1  # days since 1970; storage of date32
@@ -261,36 +274,54 @@ def connect_problem(exc: BaseException, uri: str, where: str) -> ConnectError:
     low = text.lower()
     if "does not exist" in low and "database" in low:
         return ConnectError(
-            Problem(where, f"database does not exist: {detail} ({shown})",
-                    "check the database name at the end of the URI"),
+            Problem(
+                where,
+                f"database does not exist: {detail} ({shown})",
+                "check the database name at the end of the URI",
+            ),
             "missing_database",
-        )  # fmt: skip
+        )
     if (
         "password authentication failed" in low
         or "no password supplied" in low
         or ("role" in low and "does not exist" in low)
     ):
         return ConnectError(
-            Problem(where, f"authentication failed: {detail} ({shown})",
-                    "check the user name and password (PGPASSWORD or ~/.pgpass also work)"),
+            Problem(
+                where,
+                f"authentication failed: {detail} ({shown})",
+                "check the user name and password (PGPASSWORD or ~/.pgpass also work)",
+            ),
             "auth",
-        )  # fmt: skip
+        )
     if "permission denied" in low or "no pg_hba.conf entry" in low or "not permitted to log in" in low:
         return ConnectError(
-            Problem(where, f"not allowed to connect: {detail} ({shown})",
-                    "grant CONNECT on the database / LOGIN to the role, or add a pg_hba.conf entry"),
+            Problem(
+                where,
+                f"not allowed to connect: {detail} ({shown})",
+                "grant CONNECT on the database / LOGIN to the role, or add a pg_hba.conf entry",
+            ),
             "privilege",
-        )  # fmt: skip
+        )
     unreachable = (
-        "connection refused", "could not translate host name", "timeout expired", "no route to host",
-        "network is unreachable", "could not connect", "server closed the connection", "no such file",
-    )  # fmt: skip
+        "connection refused",
+        "could not translate host name",
+        "timeout expired",
+        "no route to host",
+        "network is unreachable",
+        "could not connect",
+        "server closed the connection",
+        "no such file",
+    )
     if any(s in low for s in unreachable):
         return ConnectError(
-            Problem(where, f"cannot reach the PostgreSQL server: {detail} ({shown})",
-                    "check host and port, and that the server accepts TCP connections"),
+            Problem(
+                where,
+                f"cannot reach the PostgreSQL server: {detail} ({shown})",
+                "check host and port, and that the server accepts TCP connections",
+            ),
             "unreachable",
-        )  # fmt: skip
+        )
     return ConnectError(
         Problem(where, f"cannot connect: {detail} ({shown})", "check the connection URI"), "other"
     )
@@ -304,10 +335,13 @@ def connect(uri: str, where: str) -> Any:
         raise connect_problem(exc, uri, where) from None
     except Exception as exc:  # malformed URI and other driver-side refusals
         raise ConnectError(
-            Problem(where, f"cannot connect: {type(exc).__name__} ({mask_uri(uri)})",
-                    "use a URI like postgresql://user@host:5432/dbname"),
+            Problem(
+                where,
+                f"cannot connect: {type(exc).__name__} ({mask_uri(uri)})",
+                "use a URI like postgresql://user@host:5432/dbname",
+            ),
             "other",
-        ) from None  # fmt: skip
+        ) from None
 
 
 def fetch_all(conn: Any, sql: str, params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
@@ -363,9 +397,13 @@ def find_pg_tool(tool: str, bindir: str | Path | None = None) -> Path:
         if (cand / tool).is_file():
             return cand / tool
     raise MaskpipeError(
-        Problem("--dest", f"{tool} not found", "install the PostgreSQL client (apt-get install "
-                "postgresql-client) or set MASKPIPE_PG_BINDIR to the folder holding it")
-    )  # fmt: skip
+        Problem(
+            "--dest",
+            f"{tool} not found",
+            "install the PostgreSQL client (apt-get install "
+            "postgresql-client) or set MASKPIPE_PG_BINDIR to the folder holding it",
+        )
+    )
 
 
 # ------------------------------------------------ source ------------------------------------------------
@@ -408,9 +446,12 @@ class PostgresSource:
                 # is READ ONLY, and REPEATABLE READ makes every table come from the same snapshot.
                 # row_security=off makes a table with RLS policies fail loudly instead of silently
                 # returning a subset of its rows (as pg_dump does).
-                for stmt in (*SESSION_SETTINGS, "SET row_security = off",
-                             "SET default_transaction_read_only = on",
-                             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"):  # fmt: skip
+                for stmt in (
+                    *SESSION_SETTINGS,
+                    "SET row_security = off",
+                    "SET default_transaction_read_only = on",
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                ):
                     execute(conn, stmt)
             except adbc_driver_manager.Error as exc:
                 conn.close()
@@ -562,9 +603,12 @@ class PostgresSource:
             denied = [c.name for c in cols if not c.can_select and not c.generated]  # generated: never read
             if not can_select and denied:
                 problems.append(
-                    Problem("--source", f"no SELECT privilege on table {qname}",
-                            f"GRANT SELECT ON {qualified_name(schema, name)} TO the source role")
-                )  # fmt: skip
+                    Problem(
+                        "--source",
+                        f"no SELECT privilege on table {qname}",
+                        f"GRANT SELECT ON {qualified_name(schema, name)} TO the source role",
+                    )
+                )
                 continue
             plans = tuple(_plan_column(c) for c in cols)
             # Partitioned parents are read whole (all partitions); ordinary tables with ONLY so that rows of
@@ -599,9 +643,12 @@ class PostgresSource:
             self._plans[qname] = plans
             self._from[qname] = source
             self._schemas[qname] = pa.schema(
-                [pa.field(f.name, f.type, f.nullable) for f, p in zip(schema_arrow, plans, strict=True)
-                 if not p.generated]
-            )  # fmt: skip
+                [
+                    pa.field(f.name, f.type, f.nullable)
+                    for f, p in zip(schema_arrow, plans, strict=True)
+                    if not p.generated
+                ]
+            )
             result.append(info)
         if problems:
             raise MaskpipeError(problems)
@@ -683,14 +730,22 @@ class PostgresSource:
             return col
         if plan.temporal == "date":
             raw, wrap_pos, wrap_neg, pos, neg, lowest = (
-                col.view(pa.int32()), _ADBC_DATE_POS_INF, _ADBC_DATE_NEG_INF, DATE_POS_INF, DATE_NEG_INF,
+                col.view(pa.int32()),
+                _ADBC_DATE_POS_INF,
+                _ADBC_DATE_NEG_INF,
+                DATE_POS_INF,
+                DATE_NEG_INF,
                 _MIN_FINITE_DATE,
-            )  # fmt: skip
+            )
         else:
             raw, wrap_pos, wrap_neg, pos, neg, lowest = (
-                col.view(pa.int64()), _ADBC_TS_POS_INF, _ADBC_TS_NEG_INF, TIMESTAMP_POS_INF,
-                TIMESTAMP_NEG_INF, _MIN_FINITE_TS_US,
-            )  # fmt: skip
+                col.view(pa.int64()),
+                _ADBC_TS_POS_INF,
+                _ADBC_TS_NEG_INF,
+                TIMESTAMP_POS_INF,
+                TIMESTAMP_NEG_INF,
+                _MIN_FINITE_TS_US,
+            )
         if pc.min(raw).as_py() >= lowest:
             return col  # the common case: nothing to rewrite, no copy
         is_pos = pc.equal(raw, pa.scalar(wrap_pos, raw.type))

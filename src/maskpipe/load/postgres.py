@@ -151,9 +151,12 @@ class PostgresSink:
         dest = uri_dbname(uri)
         if not dest:
             raise MaskpipeError(
-                Problem("--dest", f"the destination URI names no database ({mask_uri(uri)})",
-                        "end the URI with the database name, e.g. postgresql://user@host/masked_copy")
-            )  # fmt: skip
+                Problem(
+                    "--dest",
+                    f"the destination URI names no database ({mask_uri(uri)})",
+                    "end the URI with the database name, e.g. postgresql://user@host/masked_copy",
+                )
+            )
         self.dest_name = dest
         self.staging_name = aux_name(dest, "staging")
         self.old_name = aux_name(dest, "old")
@@ -178,10 +181,13 @@ class PostgresSink:
                 first = first or exc
         assert first is not None
         raise MaskpipeError(
-            Problem("--dest", "cannot connect to the 'postgres' or 'template1' database of the destination "
-                    f"server ({mask_uri(self.uri)})",
-                    "the destination role needs CONNECT on one of them to create and rename databases")
-        ) from None  # fmt: skip
+            Problem(
+                "--dest",
+                "cannot connect to the 'postgres' or 'template1' database of the destination "
+                f"server ({mask_uri(self.uri)})",
+                "the destination role needs CONNECT on one of them to create and rename databases",
+            )
+        ) from None
 
     def identity(self) -> str:
         try:
@@ -202,8 +208,10 @@ class PostgresSink:
         try:
             src_db = fetch_all(src, "SELECT current_database()")[0][0]
             src_id = server_identity(src, src_db)
-            src_encoding = fetch_all(src, "SELECT pg_encoding_to_char(encoding) FROM pg_database "
-                                          "WHERE datname = current_database()")[0][0]  # fmt: skip
+            src_encoding = fetch_all(
+                src,
+                "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()",
+            )[0][0]
         finally:
             src.close()
         m = self._maintenance()
@@ -211,14 +219,20 @@ class PostgresSink:
             on_server = f"postgresql:{system_identifier(m)}"
             if src_id == f"{on_server}:{self.dest_name}":
                 raise MaskpipeError(
-                    Problem("--dest", f"the destination is the source database ({mask_uri(self.uri)})",
-                            "name another database: maskpipe never writes into its source")
-                )  # fmt: skip
+                    Problem(
+                        "--dest",
+                        f"the destination is the source database ({mask_uri(self.uri)})",
+                        "name another database: maskpipe never writes into its source",
+                    )
+                )
             if src_id in (f"{on_server}:{self.staging_name}", f"{on_server}:{self.old_name}"):
                 raise MaskpipeError(
-                    Problem("--dest", f"the source database is named like this destination's scratch "
-                            f"database ({src_db})", "rename the destination")
-                )  # fmt: skip
+                    Problem(
+                        "--dest",
+                        f"the source database is named like this destination's scratch database ({src_db})",
+                        "rename the destination",
+                    )
+                )
             self._check_privileges(m)
             self._cleanup_leftovers(m)
         finally:
@@ -238,9 +252,12 @@ class PostgresSink:
                 )
             except adbc_driver_manager.Error as exc:
                 raise MaskpipeError(
-                    Problem("--dest", f"cannot create the staging database {self.staging_name}: "
-                            f"{safe_db_error(exc)}", "the destination role needs CREATEDB")
-                ) from None  # fmt: skip
+                    Problem(
+                        "--dest",
+                        f"cannot create the staging database {self.staging_name}: {safe_db_error(exc)}",
+                        "the destination role needs CREATEDB",
+                    )
+                ) from None
         finally:
             m.close()
         self._psql(pre_data, "schema (pre-data)")
@@ -260,14 +277,20 @@ class PostgresSink:
         can_create, role, owns_dest = rows[0]
         if not can_create:
             raise MaskpipeError(
-                Problem("--dest", f"role {role} may not create databases",
-                        f"ALTER ROLE {quote_ident(role)} CREATEDB (the copy is built in a new database)")
-            )  # fmt: skip
+                Problem(
+                    "--dest",
+                    f"role {role} may not create databases",
+                    f"ALTER ROLE {quote_ident(role)} CREATEDB (the copy is built in a new database)",
+                )
+            )
         if owns_dest is False:
             raise MaskpipeError(
-                Problem("--dest", f"role {role} does not own database {self.dest_name}",
-                        "replacing a database needs its owner; ALTER DATABASE ... OWNER TO the maskpipe role")
-            )  # fmt: skip
+                Problem(
+                    "--dest",
+                    f"role {role} does not own database {self.dest_name}",
+                    "replacing a database needs its owner; ALTER DATABASE ... OWNER TO the maskpipe role",
+                )
+            )
 
     def _exists(self, m: Any, name: str) -> bool:
         return bool(fetch_all(m, "SELECT count(*) FROM pg_database WHERE datname = $1", (name,))[0][0])
@@ -288,18 +311,25 @@ class PostgresSink:
                     execute(m, f"ALTER DATABASE {old} RENAME TO {dest}")
         except adbc_driver_manager.Error as exc:
             raise MaskpipeError(
-                Problem("--dest", f"cannot clean up after an earlier run: {safe_db_error(exc)}",
-                        f"drop {self.staging_name} / {self.old_name} by hand")
-            ) from None  # fmt: skip
+                Problem(
+                    "--dest",
+                    f"cannot clean up after an earlier run: {safe_db_error(exc)}",
+                    f"drop {self.staging_name} / {self.old_name} by hand",
+                )
+            ) from None
 
     # -- subprocesses -----------------------------------------------------------------------------------
     def _pg_dump(self, section: str) -> str:
         pg_dump = find_pg_tool("pg_dump", self._bindir)
         conninfo, env = libpq_env(self.source_uri)
         cmd = [
-            str(pg_dump), f"--section={section}", "--no-publications", "--no-subscriptions",
-            "--no-tablespaces", "--no-security-labels",
-        ]  # fmt: skip
+            str(pg_dump),
+            f"--section={section}",
+            "--no-publications",
+            "--no-subscriptions",
+            "--no-tablespaces",
+            "--no-security-labels",
+        ]
         if not self._keep_owners:
             # The destination server may lack the source's roles; the copy belongs to the dest role.
             cmd += ["--no-owner", "--no-privileges"]
@@ -309,10 +339,13 @@ class PostgresSink:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             raise MaskpipeError(
-                Problem("--source", f"pg_dump --section={section} failed: {_first_error(proc.stderr)}",
-                        "pg_dump must be at least as new as the source server; set MASKPIPE_PG_BINDIR "
-                        "to choose another")
-            )  # fmt: skip
+                Problem(
+                    "--source",
+                    f"pg_dump --section={section} failed: {_first_error(proc.stderr)}",
+                    "pg_dump must be at least as new as the source server; set MASKPIPE_PG_BINDIR "
+                    "to choose another",
+                )
+            )
         return proc.stdout
 
     def _psql(self, script: str, what: str) -> None:
@@ -320,13 +353,30 @@ class PostgresSink:
         conninfo, env = libpq_env(with_dbname(self.uri, self.staging_name))
         # VERBOSITY=terse drops DETAIL lines, which quote row values (e.g. a duplicate key).
         proc = subprocess.run(
-            [str(psql), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=terse", "--single-transaction",
-             "-d", conninfo, "-f", "-"],
-            input=script, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
-        )  # fmt: skip
+            [
+                str(psql),
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-v",
+                "VERBOSITY=terse",
+                "--single-transaction",
+                "-d",
+                conninfo,
+                "-f",
+                "-",
+            ],
+            input=script,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         if proc.returncode != 0:
-            raise RunFailed(f"--dest: applying the {what} to {self.staging_name} failed: "
-                            f"{_first_error(proc.stderr)}")  # fmt: skip
+            raise RunFailed(
+                f"--dest: applying the {what} to {self.staging_name} failed: {_first_error(proc.stderr)}"
+            )
 
     # -- write ------------------------------------------------------------------------------------------
     def write_table(self, table: TableInfo, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
@@ -604,9 +654,13 @@ class PostgresSink:
             denied = [f"{s}.{n}" for s, n, ok in seqs if not ok]
             if denied:
                 raise MaskpipeError(
-                    [Problem("--source", f"no SELECT privilege on sequence {d}", "GRANT SELECT ON SEQUENCE")
-                     for d in denied]
-                )  # fmt: skip
+                    [
+                        Problem(
+                            "--source", f"no SELECT privilege on sequence {d}", "GRANT SELECT ON SEQUENCE"
+                        )
+                        for d in denied
+                    ]
+                )
             values: list[tuple[str, int, bool]] = []
             for start in range(0, len(seqs), 200):
                 chunk = seqs[start : start + 200]
