@@ -38,7 +38,7 @@ class Resolved:
     rules_dir: Path
     source: str
     dest: str
-    key: MaskingKey
+    key: MaskingKey | None
 
 
 def load_pipeline(path: Path) -> PipelineFile:
@@ -66,7 +66,7 @@ def _relative_to(base: Path, value: str) -> str:
 
 def resolve(
     rules_dir: str | None, source: str | None, dest: str | None, pipeline_path: str | None,
-    key_env: str | None, key_file: str | None, need_dest: bool = True,
+    key_env: str | None, key_file: str | None, need_dest: bool = True, need_key: bool = True,
 ) -> Resolved:
     """Flags win over the pipeline file, which wins over rules/_defaults.yaml."""
     pipeline = PipelineFile()
@@ -89,7 +89,10 @@ def resolve(
         from maskpipe.demo import SNAPSHOT_DIR
 
         src = str(SNAPSHOT_DIR)
-    if key_env or key_file or not pipeline.demo_key:
+    key: MaskingKey | None = None
+    if not need_key:
+        pass
+    elif key_env or key_file or not pipeline.demo_key:
         key = load_key(key_env or pipeline.key_env, key_file or (pipeline.key_file and _relative_to(base, pipeline.key_file)))
     else:
         from maskpipe.demo import DEMO_KEY_HEX

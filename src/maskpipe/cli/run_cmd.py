@@ -69,6 +69,7 @@ def run(rules_dir: str | None, source: str | None, dest: str | None, pipeline_pa
     report: RunReport | None = None
     try:
         resolved = resolve(rules_dir, source, dest, pipeline_path, key_env, key_file)
+        assert resolved.key is not None
         prepared = prepare(load_rules(resolved.rules_dir), resolved.source, resolved.dest, resolved.key)
         report = prepared.report
         for w in prepared.plan.warnings:
