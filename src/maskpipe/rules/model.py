@@ -57,7 +57,7 @@ class TableRules(BaseModel):
     def _shorthand(cls, value: Any) -> Any:
         # `email: email` is short for `email: {masker: email}`.
         if isinstance(value, dict):
-            return {k: ({"masker": v} if isinstance(v, str) else v) for k, v in value.items()}
+            return {k: ({"masker": v} if isinstance(v, str) or v is None else v) for k, v in value.items()}
         return value
 
 
@@ -96,6 +96,10 @@ def _pydantic_problems(exc: ValidationError, doc: LocatedDocument, prefix: tuple
                     f"unknown key '{key}'.",
                     f"allowed here: {', '.join(sorted(_allowed_keys(loc)))}. Example:\n{EXAMPLE}",
                 )
+            )
+        elif loc and loc[-1] == "masker" and err.get("input") is None:
+            problems.append(
+                Problem(doc.where(loc), "masker is empty.", "YAML reads a bare null as nothing: write masker: 'null' in quotes.")
             )
         else:
             field_name = ".".join(str(p) for p in loc) or "file"
