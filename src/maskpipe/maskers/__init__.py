@@ -14,6 +14,9 @@ _MODULES = (
     "redact",
     "hash",
     "email",
+    "first_name",
+    "last_name",
+    "full_name",
 )
 
 
