@@ -17,6 +17,8 @@ _MODULES = (
     "first_name",
     "last_name",
     "full_name",
+    "street_address",
+    "city",
 )
 
 
