@@ -19,6 +19,7 @@ _MODULES = (
     "full_name",
     "street_address",
     "city",
+    "date_shift",
 )
 
 
