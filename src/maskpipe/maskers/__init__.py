@@ -20,6 +20,7 @@ _MODULES = (
     "street_address",
     "city",
     "date_shift",
+    "dob",
 )
 
 
