@@ -21,6 +21,7 @@ _MODULES = (
     "city",
     "date_shift",
     "dob",
+    "numeric_noise",
 )
 
 
