@@ -22,6 +22,8 @@ _MODULES = (
     "date_shift",
     "dob",
     "numeric_noise",
+    "partial",
+    "regex_replace",
 )
 
 
