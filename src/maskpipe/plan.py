@@ -182,6 +182,13 @@ def _bind_column(
                 allowed = ", ".join(masker.Params.model_fields) or "none"
                 out.append(Problem(pwhere, f"{msg} for masker '{masker_name}'.", f"parameters of '{masker_name}': {allowed} (see `maskpipe maskers {masker_name}`)."))
             return None, out
+    missing = [c for c in masker.needs_columns(params) if table.column(c) is None]
+    if missing:
+        names = ", ".join(repr(m) for m in missing)
+        return None, [
+            Problem(where, f"masker '{masker_name}' reads unknown column(s) {names} of {table.qualified}.",
+                    _did_you_mean(missing[0], list(table.column_names)) or f"columns: {', '.join(table.column_names)}.")
+        ]
     if column.generated:
         return None, [Problem(where, f"{table.qualified}.{column_name} is a generated column; the destination recomputes it.", "remove this rule and mask the columns it is computed from.")]
     dtype = polars_dtype(column.arrow_type)

@@ -28,18 +28,34 @@ def apply_steps(work: pl.LazyFrame, steps: Steps) -> pl.LazyFrame:
     return work
 
 
+def row_input(column: str) -> str:
+    """Working-frame name of a sibling column's source value (for maskers with needs_columns)."""
+    return f"__mp_row_in:{column}"
+
+
+def row_output(column: str) -> str:
+    """Working-frame name of a sibling column's value after its own masker."""
+    return f"__mp_row_out:{column}"
+
+
 def run_steps(
-    frame: pl.LazyFrame, column: str, steps: Steps, per_distinct: bool, out_dtype: pl.DataType
+    frame: pl.LazyFrame, column: str, steps: Steps, per_distinct: bool, out_dtype: pl.DataType,
+    extra: tuple[str, ...] = (),
 ) -> pl.LazyFrame:
     """Replace `column` in `frame` by the steps' OUTPUT, evaluated per distinct value when asked.
 
     Per distinct value, cost follows the number of distinct values, not rows; the result is joined
     back on the value (nulls join to nulls), so row order and batch boundaries cannot change it.
+    `extra` columns of `frame` are visible to the steps; per distinct, the distinct unit is then the
+    value together with them.
     """
     if not per_distinct:
         work = apply_steps(frame.with_columns(pl.col(column).alias(INPUT)), steps)
         return work.with_columns(pl.col(OUTPUT).cast(out_dtype).alias(column)).select(frame.collect_schema().names())
-    distinct = apply_steps(frame.select(pl.col(column).alias(INPUT)).unique(), steps)
-    mapping = distinct.select(INPUT, pl.col(OUTPUT).cast(out_dtype))
-    joined = frame.join(mapping, left_on=column, right_on=INPUT, how="left", nulls_equal=True, maintain_order="left")
+    distinct = apply_steps(frame.select(pl.col(column).alias(INPUT), *extra).unique(), steps)
+    mapping = distinct.select(INPUT, *extra, pl.col(OUTPUT).cast(out_dtype))
+    joined = frame.join(
+        mapping, left_on=[column, *extra], right_on=[INPUT, *extra], how="left", nulls_equal=True,
+        maintain_order="left",
+    )
     return joined.with_columns(pl.col(OUTPUT).alias(column)).select(frame.collect_schema().names())

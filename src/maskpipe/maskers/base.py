@@ -11,7 +11,8 @@ import hashlib
 import hmac
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 import polars as pl
@@ -64,12 +65,24 @@ class Params(BaseModel):
 
 @dataclass(frozen=True)
 class MaskContext:
-    """The subkey of one mapping domain, plus derived subkeys for independent sub-purposes."""
+    """The subkey of one mapping domain, plus derived subkeys for independent sub-purposes.
+
+    `keyring` maps another domain's label to that domain's subkey. Only maskers that must reproduce
+    other maskers' outputs use it (free_text: an email inside a note maps exactly as the email column
+    does); the transform fills it, and without it such maskers derive stand-in subkeys from `subkey`.
+    """
 
     subkey: str
+    keyring: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
 
     def derive(self, purpose: str) -> str:
         return hmac.new(self.subkey.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+    def subkey_for(self, label: str) -> str:
+        """The subkey of domain `label` (see domain_label); without a keyring, a stand-in derived from ours."""
+        if self.keyring is not None:
+            return self.keyring(label)
+        return self.derive(f"keyring/{label}")
 
 
 class Masker(ABC):
@@ -97,6 +110,14 @@ class Masker(ABC):
 
     def output_dtype(self, dtype: pl.DataType, params: BaseModel) -> pl.DataType:
         return dtype
+
+    def needs_columns(self, params: BaseModel) -> list[str]:
+        """Sibling columns of the same row the steps read (free_text's row_columns); none by default.
+
+        The transform gives the steps each one as pl.col(row_input(c)) (the source value) and
+        pl.col(row_output(c)) (the value after that column's own masker), see maskpipe.steps.
+        """
+        return []
 
     def check_dtype(self, dtype: pl.DataType, params: BaseModel) -> str | None:
         """None when the masker can mask this dtype, else why not (shown with the rule's file:line)."""

@@ -14,23 +14,42 @@ import pyarrow as pa
 from maskpipe.hashing import MaskingKey
 from maskpipe.maskers.base import MaskContext
 from maskpipe.plan import ColumnPlan, TablePlan, polars_dtype
-from maskpipe.steps import INPUT, run_steps
+from maskpipe.steps import INPUT, row_input, row_output, run_steps
 
 
 @lru_cache(maxsize=4096)
 def _context(key: MaskingKey, domain: str) -> MaskContext:
-    return MaskContext(key.subkey(domain))
+    return MaskContext(key.subkey(domain), keyring=key.subkey)
+
+
+def needed_columns(columns: tuple[ColumnPlan, ...]) -> list[str]:
+    """Sibling columns some masker reads (masker.needs_columns), in first-mention order."""
+    return list(dict.fromkeys(c for col in columns for c in col.impl.needs_columns(col.params)))
 
 
 def masked_lazyframe(frame: pl.LazyFrame, columns: tuple[ColumnPlan, ...], key: MaskingKey) -> pl.LazyFrame:
-    """Apply each column's masker to a LazyFrame (the same code path the tests use on LazyFrames)."""
+    """Apply each column's masker to a LazyFrame (the same code path the tests use on LazyFrames).
+
+    Maskers that read sibling columns run last, and see each sibling both as it came from the source
+    and as its own masker left it, so text can be rewritten with exactly the columns' pseudonyms.
+    """
     schema = frame.collect_schema()
-    for col in columns:
+    names = schema.names()
+    needs = needed_columns(columns)
+    if needs:
+        frame = frame.with_columns(pl.col(c).alias(row_input(c)) for c in needs)
+    for col in sorted(columns, key=lambda c: bool(c.impl.needs_columns(c.params))):
         masker = col.impl
         dtype = schema[col.column]
+        wanted = masker.needs_columns(col.params)
+        extra: tuple[str, ...] = ()
+        if wanted:
+            frame = frame.with_columns(pl.col(c).alias(row_output(c)) for c in wanted)
+            extra = tuple(n for c in wanted for n in (row_input(c), row_output(c)))
         steps = masker.steps(pl.col(INPUT), dtype, col.params, _context(key, col.domain))
-        frame = run_steps(frame, col.column, steps, masker.per_distinct, masker.output_dtype(dtype, col.params))
-    return frame
+        out_dtype = masker.output_dtype(dtype, col.params)
+        frame = run_steps(frame, col.column, steps, masker.per_distinct, out_dtype, extra)
+    return frame.select(names) if needs else frame
 
 
 def output_schema(table_plan: TablePlan, source_schema: pa.Schema) -> pa.Schema:
@@ -58,7 +77,8 @@ def mask_batch(batch: pa.RecordBatch, table_plan: TablePlan, key: MaskingKey, sc
     if not wanted:
         return batch
     names = [c.column for c in wanted]
-    frame = pl.from_arrow(pa.Table.from_batches([batch]).select(names))
+    siblings = [c for c in needed_columns(tuple(wanted)) if c not in names and c in batch.schema.names]
+    frame = pl.from_arrow(pa.Table.from_batches([batch]).select(names + siblings))
     assert isinstance(frame, pl.DataFrame)
     masked = masked_lazyframe(frame.lazy(), tuple(wanted), key).collect()
     target = schema or output_schema(table_plan, batch.schema)
