@@ -111,7 +111,7 @@ def prepare(ruleset: RuleSet, source_uri: str, dest_uri: str, key: MaskingKey) -
     try:
         tables = source.describe()
         plan = build_plan(ruleset, tables)
-        sink = open_sink(dest_uri)
+        sink = open_sink(dest_uri, source_uri=source_uri)
         if sink.identity() == source.identity():
             raise MaskpipeError(
                 Problem("--dest", "the destination is the source database; maskpipe never writes to its source.", "name another database or directory with --dest.")
@@ -129,6 +129,28 @@ def prepare(ruleset: RuleSet, source_uri: str, dest_uri: str, key: MaskingKey) -
         warnings=[w.render() for w in plan.warnings],
     )
     return PreparedRun(source, sink, plan, key, report)
+
+
+def parents_first(tables: tuple[TablePlan, ...]) -> list[TablePlan]:
+    """Referenced tables before referencing ones (cycles keep their described order), so sinks that
+    check FKs while loading never see a child before its parent."""
+    by_name = {t.table.qualified: t for t in tables}
+    ordered: list[TablePlan] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(name: str) -> None:
+        if state.get(name) or name not in by_name:
+            return
+        state[name] = 1
+        for fk in by_name[name].table.foreign_keys:
+            if fk.ref_table != name and state.get(fk.ref_table) != 1:
+                visit(fk.ref_table)
+        state[name] = 2
+        ordered.append(by_name[name])
+
+    for t in tables:
+        visit(t.table.qualified)
+    return ordered
 
 
 def _prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
@@ -203,9 +225,10 @@ def execute(run: PreparedRun, batch_rows: int = DEFAULT_BATCH_ROWS, progress: Pr
                 "maskpipe_version": maskpipe.__version__,
                 "mapping_version": MAPPING_VERSION,
             }
-        for table_plan in run.plan.tables:
+        for table_plan in parents_first(run.plan.tables):
             report.tables.append(_mask_table(run, table_plan, batch_rows, progress))
         run.sink.commit()
+        report.warnings += [str(w) for w in getattr(run.sink, "warnings", [])]
         report.status = "ok"
     except MaskpipeError:
         run.sink.abort()
