@@ -52,6 +52,7 @@ def test_describe_lists_user_tables_and_partitioned_parents_not_partitions(sourc
         "public.dog",
         "public.ticket",
         "public.bulk",
+        "public.amounts",
     }
 
 
