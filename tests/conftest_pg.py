@@ -77,8 +77,18 @@ def pg_dbs(pg_cluster: PgCluster) -> Iterator[PgDatabases]:
             pg_cluster.drop_database(str(row[0]))
 
 
+@pytest.fixture(scope="session")
+def _pg_trap_template(pg_cluster: PgCluster) -> str:
+    """TRAP_SCHEMA loaded once per session; each test's source is a fast file-level copy of it."""
+    name = f"trap_template_{uuid.uuid4().hex[:10]}"
+    pg_cluster.create_database(name)
+    pg_cluster.execute(name, TRAP_SCHEMA)
+    return name
+
+
 @pytest.fixture
-def pg_trap_dbs(pg_dbs: PgDatabases) -> PgDatabases:
+def pg_trap_dbs(pg_dbs: PgDatabases, _pg_trap_template: str) -> PgDatabases:
     """pg_dbs whose source holds TRAP_SCHEMA (awkward names, types, partitions, FK cycles, ...)."""
-    pg_dbs.cluster.execute(pg_dbs.source, TRAP_SCHEMA)
+    pg_dbs.cluster.drop_database(pg_dbs.source)
+    pg_dbs.cluster.create_database(pg_dbs.source, template=_pg_trap_template)
     return pg_dbs

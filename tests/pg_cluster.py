@@ -299,7 +299,8 @@ CREATE TABLE public.types (
     ai integer[], at text[], a2 integer[], an numeric[], e public.mood, ae public.mood[], d public.posint2,
     tz timestamptz, ts timestamp, dt date, iv interval, tm time, ttz timetz, m money, x xml,
     r int4range, bo boolean, f4 real, f8 double precision, ch char(3), vc varchar(10), bits bit(4),
-    t text, sm smallint
+    t text, sm smallint,
+    "Mixed ""Case"" col" integer[] DEFAULT '{1,NULL}'  -- a hostile name in a table that lands
 );
 INSERT INTO public.types VALUES
     (1, 'NaN', 12.34, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '192.168.1.5/24', '10.0.0.0/8',

@@ -307,7 +307,7 @@ def test_missing_select_privilege_names_every_table(pg_trap_dbs):
     try:
         cluster.execute(
             pg_trap_dbs.source,
-            f'GRANT USAGE ON SCHEMA "Sales Dept" TO {role}; GRANT SELECT ON public.ticket TO {role};',
+            f'GRANT SELECT ON public.ticket, "Sales Dept"."Order" TO {role};',
         )
         with (
             pytest.raises(MaskpipeError) as err,
@@ -317,7 +317,7 @@ def test_missing_select_privilege_names_every_table(pg_trap_dbs):
         assert all(p.where == "--source" for p in err.value.problems)
         messages = [p.message for p in err.value.problems]
         assert "no SELECT privilege on table public.bulk" in messages
-        assert "no SELECT privilege on table Sales Dept.Order" in messages
+        assert "no USAGE privilege on schema Sales Dept (table Sales Dept.Order)" in messages
         assert not any("public.ticket" in m for m in messages)
     finally:
         cluster.execute(pg_trap_dbs.source, f"DROP OWNED BY {role};")

@@ -292,3 +292,34 @@ def test_write_before_begin_is_an_error():
     sink = PostgresSink("postgresql://u@127.0.0.1:1/copy", "postgresql://u@127.0.0.1:1/src")
     with pytest.raises(RunFailed):
         sink.write_table(TableInfo("public", "t", ()), pa.schema([]), [])
+
+
+def test_round_trip_with_password_role_and_keyword_conninfo(pg_trap_dbs):
+    """pg_dump and psql get the password through PGPASSWORD, never on their command line."""
+    cluster = pg_trap_dbs.cluster
+    role = f"pw_{pg_trap_dbs.dest}"
+    cluster.execute(
+        "postgres",
+        f"CREATE ROLE {role} LOGIN CREATEDB PASSWORD 'p@ss w\"rd' IN ROLE {cluster.password_role};"
+        f"ALTER DATABASE {pg_trap_dbs.dest} OWNER TO {role};",
+    )
+    cluster.execute(pg_trap_dbs.source, f"GRANT pg_read_all_data TO {role};")
+    try:
+        src = (
+            f"host={cluster.host} port={cluster.port} user={role} password='p@ss w\"rd' "
+            f"dbname={pg_trap_dbs.source}"
+        )
+        dest = cluster.uri(pg_trap_dbs.dest, user=role, password="p%40ss%20w%22rd")
+        copy_database(src, dest)
+        assert cluster.scalar(pg_trap_dbs.dest, "SELECT count(*) FROM public.bulk") == "20000"
+        assert (
+            cluster.scalar(
+                "postgres",
+                f"SELECT datdba::regrole::text FROM pg_database WHERE datname = '{pg_trap_dbs.dest}'",
+            )
+            == role
+        )
+    finally:
+        cluster.execute(
+            "postgres", f"DROP DATABASE IF EXISTS {pg_trap_dbs.dest} WITH (FORCE); DROP ROLE {role};"
+        )

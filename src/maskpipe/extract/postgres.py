@@ -507,7 +507,7 @@ class PostgresSource:
                            FROM pg_catalog.pg_partition_tree(c.oid) t
                            JOIN pg_catalog.pg_class p ON p.oid = t.relid WHERE t.isleaf)
                         ELSE CASE WHEN c.reltuples >= 0 THEN c.reltuples END END::float8,
-                   has_table_privilege(c.oid, 'SELECT')
+                   has_table_privilege(c.oid, 'SELECT'), has_schema_privilege(n.oid, 'USAGE')
               FROM pg_catalog.pg_class c
               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {_SYSTEM_SCHEMA_FILTER}
@@ -597,9 +597,18 @@ class PostgresSource:
 
         problems: list[Problem] = []
         result: list[TableInfo] = []
-        for oid, schema, name, relkind, reltuples, can_select in tables:
+        for oid, schema, name, relkind, reltuples, can_select, can_use_schema in tables:
             cols = columns.get(oid, [])
             qname = f"{schema}.{name}"
+            if not can_use_schema:
+                problems.append(
+                    Problem(
+                        "--source",
+                        f"no USAGE privilege on schema {schema} (table {qname})",
+                        f"GRANT USAGE ON SCHEMA {quote_ident(schema)} TO the source role",
+                    )
+                )
+                continue
             denied = [c.name for c in cols if not c.can_select and not c.generated]  # generated: never read
             if not can_select and denied:
                 problems.append(

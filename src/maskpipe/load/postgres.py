@@ -39,6 +39,7 @@ from maskpipe.extract.postgres import (
     quote_literal,
     safe_db_error,
     server_identity,
+    sqlstate_of,
     system_identifier,
     uri_dbname,
     with_dbname,
@@ -222,10 +223,11 @@ class PostgresSink:
         try:
             src_db = fetch_all(src, "SELECT current_database()")[0][0]
             src_id = server_identity(src, src_db)
-            src_encoding = fetch_all(
+            src_encoding, src_collate, src_ctype = fetch_all(
                 src,
-                "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()",
-            )[0][0]
+                "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database "
+                "WHERE datname = current_database()",
+            )[0]
         finally:
             src.close()
         m = self._maintenance()
@@ -258,12 +260,20 @@ class PostgresSink:
         m = self._maintenance()
         try:
             self._state = "staging"
+            create = (
+                f"CREATE DATABASE {quote_ident(self.staging_name)} TEMPLATE template0 "
+                f"ENCODING {quote_literal(src_encoding)}"
+            )
             try:
-                execute(
-                    m,
-                    f"CREATE DATABASE {quote_ident(self.staging_name)} TEMPLATE template0 "
-                    f"ENCODING {quote_literal(src_encoding)}",
-                )
+                # The source's collation keeps sort orders (and so unique indexes on text) the same; a
+                # server that lacks that locale gets its default one.
+                try:
+                    locale = f"LC_COLLATE {quote_literal(src_collate)} LC_CTYPE {quote_literal(src_ctype)}"
+                    execute(m, f"{create} {locale}")
+                except adbc_driver_manager.Error as exc:
+                    if sqlstate_of(exc) not in ("22023", "42809"):  # encoding/locale mismatch, unknown locale
+                        raise
+                    execute(m, create)
             except adbc_driver_manager.Error as exc:
                 raise MaskpipeError(
                     Problem(
