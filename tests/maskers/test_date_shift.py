@@ -55,8 +55,8 @@ def test_date_shift_by_date_moves_a_whole_day_together() -> None:
     out = mask("date_shift", values, by="date")
     assert out.dt.date().n_unique() == 1
     assert out.diff().drop_nulls().eq(dt.timedelta(hours=1)).all()
-    # by=date on a datetime shifts like the plain date column (one domain, one shift per date).
-    assert out[0].date() == mask("date_shift", pl.Series([dt.date(2024, 3, 30)]))[0]
+    # by=date on a datetime shifts like a date column with by=date (one domain, one shift per date).
+    assert out[0].date() == mask("date_shift", pl.Series([dt.date(2024, 3, 30)]), by="date")[0]
 
 
 def test_date_shift_shift_time_moves_by_seconds_within_bounds() -> None:
@@ -106,4 +106,4 @@ def test_date_shift_rejects_shift_time_on_dates_and_bad_params() -> None:
     for bad in ({"max_days": 0}, {"by": "row"}, {"max_days": 10**6}):
         with pytest.raises(ValueError):
             masker.Params.model_validate(bad)
-    assert masker.mapping_params == ("max_days",)
+    assert set(masker.mapping_params) == {"max_days", "shift_time", "by"}

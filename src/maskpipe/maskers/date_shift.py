@@ -54,7 +54,10 @@ class DateShift(Masker):
     accepts = frozenset({"date", "datetime"})
     Params = DateShiftParams
     uniqueness = "no"
-    mapping_params = ("max_days",)
+    # All three change which output a value gets, so rules that differ in any of them never share a
+    # domain by accident. To give a date column the shifts of a datetime column keyed by date, set
+    # by: date on both (for a date column it changes nothing else).
+    mapping_params = ("max_days", "shift_time", "by")
     example = ({"max_days": 30}, "1987-05-14", "a date within 30 days of it, never the same date")
 
     def steps(self, value: pl.Expr, dtype: pl.DataType, params: BaseModel, ctx: MaskContext) -> Steps:
