@@ -27,11 +27,16 @@ def needed_columns(columns: tuple[ColumnPlan, ...]) -> list[str]:
     return list(dict.fromkeys(c for col in columns for c in col.impl.needs_columns(col.params)))
 
 
-def masked_lazyframe(frame: pl.LazyFrame, columns: tuple[ColumnPlan, ...], key: MaskingKey) -> pl.LazyFrame:
+def masked_lazyframe(
+    frame: pl.LazyFrame, columns: tuple[ColumnPlan, ...], key: MaskingKey, collect_each: bool = False
+) -> pl.LazyFrame:
     """Apply each column's masker to a LazyFrame (the same code path the tests use on LazyFrames).
 
     Maskers that read sibling columns run last, and see each sibling both as it came from the source
     and as its own masker left it, so text can be rewritten with exactly the columns' pseudonyms.
+    `collect_each` materialises the frame after every column: a per-distinct column reads its input
+    twice (distinct values, then the join back), so without it the plan doubles per column and
+    optimising 12 masked columns took 38 s on 1,000 rows.
     """
     schema = frame.collect_schema()
     names = schema.names()
@@ -49,6 +54,8 @@ def masked_lazyframe(frame: pl.LazyFrame, columns: tuple[ColumnPlan, ...], key: 
         steps = masker.steps(pl.col(INPUT), dtype, col.params, _context(key, col.domain))
         out_dtype = masker.output_dtype(dtype, col.params)
         frame = run_steps(frame, col.column, steps, masker.per_distinct, out_dtype, extra)
+        if collect_each:
+            frame = frame.collect().lazy()
     return frame.select(names) if needs else frame
 
 
@@ -80,7 +87,7 @@ def mask_batch(batch: pa.RecordBatch, table_plan: TablePlan, key: MaskingKey, sc
     siblings = [c for c in needed_columns(tuple(wanted)) if c not in names and c in batch.schema.names]
     frame = pl.from_arrow(pa.Table.from_batches([batch]).select(names + siblings))
     assert isinstance(frame, pl.DataFrame)
-    masked = masked_lazyframe(frame.lazy(), tuple(wanted), key).collect()
+    masked = masked_lazyframe(frame.lazy(), tuple(wanted), key, collect_each=True).collect()
     target = schema or output_schema(table_plan, batch.schema)
     arrays = []
     for i, field in enumerate(batch.schema):
