@@ -372,13 +372,12 @@ CREATE TABLE public.bulk (id integer PRIMARY KEY, v text, at timestamptz);
 INSERT INTO public.bulk SELECT g, md5(g::text), TIMESTAMPTZ '2020-01-01' + g * interval '1 minute'
     FROM generate_series(1, 20000) g;
 
--- numeric(p,s) goes straight in as decimal128 except in batches holding NaN (the last one here)
+-- numeric(p,s) travels as decimal128(p,s); tests add NaN rows (which only text can carry) themselves
 CREATE TABLE public.amounts (
     id integer PRIMARY KEY, a numeric(12,2), b numeric(38,10), c numeric(5,0), d numeric(3,3)
 );
 INSERT INTO public.amounts
-    SELECT g, CASE WHEN g > 11000 AND g % 7 = 0 THEN 'NaN' ELSE (g - 6000) / 100.0 END,
-           g * 1234567.0123456789, -g % 99999, (g % 1000) / 1000.0
+    SELECT g, (g - 6000) / 100.0, g * 1234567.0123456789, -g % 99999, (g % 1000) / 1000.0
       FROM generate_series(1, 12000) g;
 
 CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -15,7 +15,7 @@ from maskpipe.extract.postgres import (
     PostgresSource,
     mask_uri,
 )
-from maskpipe.model import ForeignKey, MaskpipeError, TableInfo
+from maskpipe.model import ForeignKey, MaskpipeError, RunFailed, TableInfo
 
 pytestmark = pytest.mark.postgres
 
@@ -73,14 +73,14 @@ def test_describe_columns_keep_names_types_and_flags(source):
     assert ident is not None and ident.arrow_type == pa.int32() and not ident.nullable
     contact = order.column("contact")
     assert contact is not None and contact.sql_type == "email" and contact.arrow_type == pa.string()
-    total = order.column("total")  # domain over numeric(12,2): exact text
-    assert total is not None and total.sql_type == "price" and total.arrow_type == pa.string()
+    total = order.column("total")  # domain over numeric(12,2)
+    assert total is not None and total.sql_type == "price" and total.arrow_type == pa.decimal128(12, 2)
 
     types = _tables(source)["public.types"]
     expected = {
         "id": pa.int64(),
         "n": pa.string(),
-        "n2": pa.string(),
+        "n2": pa.decimal128(12, 2),
         "u": pa.uuid(),
         "ip": pa.string(),
         "j": pa.string(),
@@ -149,7 +149,6 @@ def test_read_batches_text_columns_equal_postgres_text_output(source, pg_trap_db
     # The columns read as `col::text` (native strings such as char(3) keep their padding instead).
     text_cols = [
         "n",
-        "n2",
         "ip",
         "net",
         "mac",
@@ -331,3 +330,33 @@ def test_mask_uri_hides_passwords_in_every_spelling():
     )
     assert "s3cret" not in mask_uri("postgresql://u@h/db?password=s3cret")
     assert mask_uri("host=h user=u password='a b' dbname=x") == "host=h user=u password=*** dbname=x"
+
+
+def test_numeric_with_precision_reads_as_decimal_and_nan_fails_clearly(pg_trap_dbs):
+    cluster = pg_trap_dbs.cluster
+    with PostgresSource(pg_trap_dbs.source_uri) as src:
+        amounts = _tables(src)["public.amounts"]
+        assert [c.arrow_type for c in amounts.columns] == [
+            pa.int32(),
+            pa.decimal128(12, 2),
+            pa.decimal128(38, 10),
+            pa.decimal128(5, 0),
+            pa.decimal128(3, 3),
+        ]
+        data = _read(src, amounts)
+        expected = cluster.query(pg_trap_dbs.source, "SELECT a, b, c, d FROM public.amounts ORDER BY id")
+        got = (
+            data.sort_by("id")
+            .select(["a", "b", "c", "d"])
+            .cast(pa.schema([(n, pa.string()) for n in "abcd"]))
+        )
+        assert [tuple(r.values()) for r in got.to_pylist()] == expected
+    cluster.execute(pg_trap_dbs.source, "UPDATE public.amounts SET a = 'NaN' WHERE id = 7;")
+    with PostgresSource(pg_trap_dbs.source_uri) as src, pytest.raises(RunFailed) as err:
+        _read(src, _tables(src)["public.amounts"])
+    assert "public.amounts.a" in str(err.value) and "NaN" in str(err.value)
+    assert "numeric_as_text=True" in str(err.value)
+    with PostgresSource(pg_trap_dbs.source_uri, numeric_as_text=True) as src:
+        amounts = _tables(src)["public.amounts"]
+        assert amounts.column("a").arrow_type == pa.string()  # type: ignore[union-attr]
+        assert "NaN" in _read(src, amounts).column("a").to_pylist()

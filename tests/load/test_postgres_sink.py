@@ -23,8 +23,15 @@ def _through_polars(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatc
         yield from pl.from_arrow(b).to_arrow().to_batches()  # type: ignore[union-attr]
 
 
-def copy_database(source_uri: str, dest_uri: str, *, polars: bool = False, batch_rows: int = 5000) -> None:
-    with PostgresSource(source_uri) as src:
+def copy_database(
+    source_uri: str,
+    dest_uri: str,
+    *,
+    polars: bool = False,
+    batch_rows: int = 5000,
+    numeric_as_text: bool = False,
+) -> None:
+    with PostgresSource(source_uri, numeric_as_text=numeric_as_text) as src:
         tables = src.describe()
         sink = PostgresSink(dest_uri, source_uri, source_snapshot=src.export_snapshot())
         sink.begin(tables)
@@ -106,6 +113,20 @@ def test_round_trip_keeps_rows_contents_constraints_and_sequences(pg_trap_dbs, p
     # Nothing left behind.
     assert not cluster.database_exists(aux_name(pg_trap_dbs.dest, "staging"))
     assert not cluster.database_exists(aux_name(pg_trap_dbs.dest, "old"))
+
+
+@pytest.mark.parametrize("polars", [False, True], ids=["arrow", "through_polars"])
+def test_round_trip_numerics_as_text_keep_nan(pg_trap_dbs, polars):
+    """With numeric_as_text, numeric(p,s) batches without NaN still go in as decimal128; the one with NaN
+    goes through the landing table."""
+    cluster = pg_trap_dbs.cluster
+    cluster.execute(
+        pg_trap_dbs.source, "UPDATE public.amounts SET a = 'NaN' WHERE id > 11000 AND id % 7 = 0;"
+    )
+    copy_database(pg_trap_dbs.source_uri, pg_trap_dbs.dest_uri, polars=polars, numeric_as_text=True)
+    assert _fingerprint(cluster, pg_trap_dbs.dest) == _fingerprint(cluster, pg_trap_dbs.source)
+    nan = "SELECT count(*) FROM public.amounts WHERE a = 'NaN'"
+    assert cluster.scalar(pg_trap_dbs.dest, nan) == cluster.scalar(pg_trap_dbs.source, nan) == "143"
 
 
 def test_round_trip_destination_accepts_inserts_with_defaults(pg_trap_dbs):

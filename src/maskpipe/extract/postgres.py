@@ -34,8 +34,12 @@ from maskpipe.model import ColumnInfo, ForeignKey, MaskpipeError, Problem, RunFa
 # timestamp, timestamptz, and enum labels (string). Domains arrive as their base type and follow it.
 #
 # Read as `col::text` (the sink casts the text back into the real column type):
-#   numeric      ADBC gives an arrow.opaque extension Polars rejects and the writer cannot write back;
-#                text keeps every digit, NaN and +/-Infinity exactly (decimal128 would not).
+#   numeric      ADBC gives an arrow.opaque extension Polars rejects and the writer cannot write back.
+#                numeric(p, s) with 0 <= s <= p <= 38 is then cast to decimal128(p, s) in Arrow (exact;
+#                maskers such as numeric_noise need a number). Such a column cannot hold Infinity, but
+#                it can hold NaN, which decimal128 cannot: reading one fails with a clear error, and
+#                PostgresSource(uri, numeric_as_text=True) reads every numeric as text instead.
+#                Unconstrained numeric (and p > 38) stays text: every digit, NaN and +/-Infinity.
 #   arrays       ADBC flattens multi-dimensional arrays ({{1,2},{3,4}} -> [1,2,3,4]) and drops
 #                non-default lower bounds ([0:1]={7,8}); the text literal keeps both and NULL elements.
 #   json, jsonb  ADBC gives an arrow.json extension that breaks Polars round trips; plain text is simpler.
@@ -416,6 +420,7 @@ class _CatalogColumn(NamedTuple):
     base_typtype: str
     base_category: str
     can_select: bool
+    typmod: int  # the column's, else its domain's; -1 when unconstrained
 
 
 @dataclass(frozen=True)
@@ -424,13 +429,15 @@ class _ColumnPlan:
     select: str  # the SELECT-list expression
     generated: bool
     temporal: str | None  # "timestamp" or "date" when +/-infinity needs rewriting
+    decimal: pa.DataType | None = None  # decimal128(p, s) that the text of a numeric(p, s) is cast to
 
 
 class PostgresSource:
     """Reads one consistent snapshot of a PostgreSQL database. Tables are read one at a time."""
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, *, numeric_as_text: bool = False) -> None:
         self.uri = uri
+        self.numeric_as_text = numeric_as_text
         self._conn: Any = None
         self._plans: dict[str, tuple[_ColumnPlan, ...]] = {}
         self._schemas: dict[str, pa.Schema] = {}
@@ -534,8 +541,10 @@ class PostgresSource:
             SELECT a.attrelid::int8, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
                    a.attnotnull, a.attgenerated = 's',
                    bt.typname, bt.typtype::text, bt.typcategory::text,
-                   has_column_privilege(a.attrelid, a.attnum, 'SELECT')
+                   has_column_privilege(a.attrelid, a.attnum, 'SELECT'),
+                   CASE WHEN a.atttypmod >= 0 THEN a.atttypmod ELSE dt.typtypmod END
               FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_type dt ON dt.oid = a.atttypid
               JOIN base ON base.oid = a.atttypid
               JOIN pg_catalog.pg_type bt ON bt.oid = base.base
              WHERE a.attrelid IN ({oids}) AND a.attnum > 0 AND NOT a.attisdropped
@@ -619,16 +628,19 @@ class PostgresSource:
                     )
                 )
                 continue
-            plans = tuple(_plan_column(c) for c in cols)
+            plans = tuple(_plan_column(c, self.numeric_as_text) for c in cols)
             # Partitioned parents are read whole (all partitions); ordinary tables with ONLY so that rows of
             # inheritance children are not read twice (each child is a table of its own).
             source = ("" if relkind == "p" else "ONLY ") + qualified_name(schema, name)
             # One LIMIT 0 query through ADBC gives the Arrow types exactly as read_batches will yield them.
             select_all = ", ".join(f"{p.select} AS {quote_ident(p.name)}" for p in plans)
-            schema_arrow = (
+            queried = (
                 self._query_schema(conn, f"SELECT {select_all} FROM {source} LIMIT 0")
                 if plans
                 else pa.schema([])
+            )
+            schema_arrow = pa.schema(
+                [pa.field(f.name, p.decimal or f.type) for f, p in zip(queried, plans, strict=True)]
             )
             entry = keys.get(oid, {"pk": (), "unique": [], "fks": []})
             info = TableInfo(
@@ -735,6 +747,16 @@ class PostgresSource:
 
     @staticmethod
     def _fix_column(qname: str, plan: _ColumnPlan, col: pa.Array) -> pa.Array:
+        if plan.decimal is not None:
+            try:
+                return col.cast(plan.decimal)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                has_nan = pc.any(pc.equal(col, "NaN")).as_py()
+                what = "NaN, which decimal128 cannot carry" if has_nan else "values decimal128 refuses"
+                raise RunFailed(
+                    f"--source: {qname}.{plan.name} ({plan.decimal}) holds {what}; "
+                    "read numerics as exact text instead (PostgresSource(..., numeric_as_text=True))"
+                ) from None
         if plan.temporal is None or len(col) == col.null_count:
             return col
         if plan.temporal == "date":
@@ -779,8 +801,14 @@ def _text_array(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
-def _plan_column(col: _CatalogColumn) -> _ColumnPlan:
+def _plan_column(col: _CatalogColumn, numeric_as_text: bool) -> _ColumnPlan:
     ident = quote_ident(col.name)
+    if col.base_typname == "numeric" and col.base_typtype == "b" and not numeric_as_text and col.typmod >= 4:
+        precision, scale = ((col.typmod - 4) >> 16) & 0xFFFF, (col.typmod - 4) & 0xFFFF
+        if 0 <= scale <= precision <= 38:
+            return _ColumnPlan(
+                col.name, f"{ident}::text", col.generated, None, pa.decimal128(precision, scale)
+            )
     native = col.base_typtype == "e" or (
         col.base_typtype == "b" and col.base_category != "A" and col.base_typname in NATIVE_TYPES
     )
