@@ -67,7 +67,9 @@ def to_json_values(series: pl.Series) -> list[Any]:
 def compute(masker_name: str, key_hex: str, params: dict[str, Any], dtype: str, inputs: list[Any], domain: str | None = None) -> list[Any]:
     masker = REGISTRY[masker_name]
     bound = masker.Params.model_validate(params)
-    ctx = MaskContext(key_from_text(key_hex, "golden").subkey(domain_label(masker, bound, domain)))
+    key = key_from_text(key_hex, "golden")
+    # keyring as the transform fills it: free_text/json reproduce other domains' pseudonyms with it.
+    ctx = MaskContext(key.subkey(domain_label(masker, bound, domain)), keyring=key.subkey)
     polars_dtype = parse_dtype(dtype)
     frame = pl.DataFrame({"v": to_series(inputs, polars_dtype)})
     steps = masker.steps(pl.col(INPUT), polars_dtype, bound, ctx)

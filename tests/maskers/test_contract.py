@@ -113,6 +113,9 @@ def test_keyed_masker_changes_with_key_and_never_passes_values_through(name: str
     masker = REGISTRY[name]
     if not masker.mapping_params and masker.name in {"keep", "null", "constant", "redact", "partial", "regex_replace", "dob"}:
         pytest.skip("not keyed by design")
+    if masker.name in {"free_text", "json"}:
+        # Text without PII passes through by design; tests/maskers/test_free_text.py checks the key.
+        pytest.skip("masks the PII inside text, keeps the rest")
     for fam, series in _accepted_samples(masker):
         if fam != "string":
             continue

@@ -24,6 +24,8 @@ _MODULES = (
     "numeric_noise",
     "partial",
     "regex_replace",
+    "free_text",
+    "json",
 )
 
 
