@@ -234,8 +234,15 @@ def sqlstate_of(exc: BaseException) -> str | None:
     return m.group(1) if m else None
 
 
+def _without_values(message: str) -> str:
+    """A server message with anything quoted masked: PostgreSQL quotes values ('invalid input syntax for
+    type inet: "x"', 'value "7" is out of range for type integer') as well as names."""
+    message = re.split(r':\s*"', message, maxsplit=1)[0]
+    return re.sub(r'"(?:[^"]|"")*"', '"***"', message).strip()
+
+
 def safe_db_error(exc: BaseException) -> str:
-    """One line describing a database error without any data value (no DETAIL, no CONTEXT)."""
+    """One line describing a database error without any data value (no DETAIL, no values)."""
     d = _details(exc)
     state = sqlstate_of(exc)
     primary = d.get("PG_DIAG_MESSAGE_PRIMARY")
@@ -255,8 +262,14 @@ def safe_db_error(exc: BaseException) -> str:
             )
             if d.get(key)
         ]
-        where = f" ({', '.join(names)})" if names else ""
-        return f"database error SQLSTATE {state}{where}"
+        # "COPY t, line 3, column c: <value>": keep where, drop the value.
+        copy = re.match(r"COPY (.+?), line (\d+)(?:, column (.+?))?(?::|$)", d.get("PG_DIAG_CONTEXT", ""))
+        if copy and copy.group(3) and not d.get("PG_DIAG_COLUMN_NAME"):
+            names.append(f"column {copy.group(3)}")
+        if copy:
+            names.append(f"row {copy.group(2)} of the batch")
+        where = f"; {', '.join(names)}" if names else ""
+        return f"{_without_values(primary)} (SQLSTATE {state}{where})"
     return f"{primary} (SQLSTATE {state})" if state else primary
 
 

@@ -616,9 +616,26 @@ class PostgresSink:
             )
             cur.execute(f"TRUNCATE pg_temp.{quote_ident(_LANDING)}")
         except adbc_driver_manager.Error as exc:
-            raise RunFailed(f"--dest: writing {table.qualified} failed: {safe_db_error(exc)}") from None
+            column = self._failing_cast(cols) if (sqlstate_of(exc) or "").startswith("22") else None
+            where = f"{table.qualified}.{column}" if column else table.qualified
+            raise RunFailed(f"--dest: writing {where} failed: {safe_db_error(exc)}") from None
         finally:
             cur.close()
+
+    def _failing_cast(self, cols: list[_ColumnWrite]) -> str | None:
+        """Which column's text PostgreSQL refused (its message names the type, not the column)."""
+        for c in cols:
+            if c.mode not in ("text", "decimal"):
+                continue
+            try:
+                fetch_all(
+                    self._stage,
+                    f"SELECT count({quote_ident(c.name)}::{c.target.sql_type}) "
+                    f"FROM pg_temp.{quote_ident(_LANDING)}",
+                )
+            except adbc_driver_manager.Error:
+                return c.name
+        return None
 
     # -- commit / abort ---------------------------------------------------------------------------------
     def commit(self) -> None:
