@@ -7,7 +7,7 @@ import sys
 import click
 
 import maskpipe
-from maskpipe.cli import maskers_cmd, plan_cmd, run_cmd, scan_cmd
+from maskpipe.cli import maskers_cmd, plan_cmd, run_cmd, scan_cmd, validate_cmd
 from maskpipe.model import MaskpipeError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -27,6 +27,7 @@ cli.add_command(run_cmd.run)
 cli.add_command(maskers_cmd.maskers)
 cli.add_command(plan_cmd.plan)
 cli.add_command(scan_cmd.scan)
+cli.add_command(validate_cmd.validate)
 
 
 def main() -> None:
