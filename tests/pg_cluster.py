@@ -7,6 +7,7 @@ belongs to an unprivileged system user (created on first use) and every server c
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pwd
@@ -77,6 +78,40 @@ def _ensure_system_user(name: str) -> None:
         raise PgUnavailable(f"useradd {name} failed (exit {proc.returncode}): {proc.stderr.strip()}")
 
 
+_PREFIX = "maskpipe-pg-"
+_OWNER = "owner.pid"  # the pid of the test session that started the cluster
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_orphans(bindir: Path) -> None:
+    """Stop and remove clusters whose test session died without cleaning up (killed -9, OOM). Only
+    folders this module created (they carry owner.pid) and whose owner is gone are touched."""
+    for base in Path("/tmp").glob(f"{_PREFIX}*"):
+        owner = base / _OWNER
+        try:
+            pid = int(owner.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            continue
+        data = base / "data"
+        if (data / "postmaster.pid").exists():
+            cmd = [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+            if os.geteuid() == 0:
+                cmd = ["runuser", "-u", PG_USER, "--", *cmd]
+            subprocess.run(cmd, capture_output=True, cwd="/tmp")
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -101,11 +136,14 @@ class PgCluster:
     @classmethod
     def start(cls, bindir: Path | None = None, attempts: int = 3) -> PgCluster:
         bindir = bindir or find_bindir()
+        reap_orphans(bindir)
         run_as = None
         if os.geteuid() == 0:
             _ensure_system_user(PG_USER)
             run_as = PG_USER
-        base = Path(tempfile.mkdtemp(prefix="maskpipe-pg-", dir="/tmp"))
+        base = Path(tempfile.mkdtemp(prefix=_PREFIX, dir="/tmp"))
+        (base / _OWNER).write_text(str(os.getpid()))
+        cluster = None
         try:
             base.chmod(0o755)  # the server user must traverse it; mkdtemp makes it 0700 root-owned
             (base / "sock").mkdir()
@@ -124,13 +162,15 @@ class PgCluster:
                     last = exc
                     cluster.port = free_port()
             else:
-                raise RuntimeError(f"PostgreSQL did not start; see {cluster.log}") from last
+                log = cluster.log.read_text(errors="replace")[-2000:] if cluster.log.exists() else ""
+                raise RuntimeError(f"PostgreSQL did not start:\n{log}") from last
+            atexit.register(cluster.stop)  # also when the session ends without running finalizers
             cluster._bootstrap()
             return cluster
         except BaseException:
-            # Leave the log around only if starting failed for a reason worth reading.
-            if not (base / "server.log").exists():
-                shutil.rmtree(base, ignore_errors=True)
+            if cluster is not None:
+                cluster.stop()
+            shutil.rmtree(base, ignore_errors=True)
             raise
 
     def _server_cmd(self, tool: str, *args: str) -> list[str]:
