@@ -36,6 +36,9 @@ _SEP = "\x1f"
 _NULL = "\x00null\x00"  # stands for a null inside a multi-column fingerprint that must not be null
 
 
+_NO_PAIR = pl.lit(None, dtype=pl.UInt64)  # rows of a table without a usable key do not pair
+
+
 def canon(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """A stable text form of any value (nested ones as JSON); null stays null."""
     if isinstance(dtype, pl.List | pl.Array | pl.Struct):
@@ -140,6 +143,8 @@ class TableSpec:
                     for c in self.pk
                 ]
             )
+        else:
+            exprs[PAIR] = _NO_PAIR
         exprs[REST] = self._rest_fp(self.src_dtypes)
         for m in self.masked:
             source_value = pl.col(m.name)
@@ -154,8 +159,7 @@ class TableSpec:
 
     def dest_spill(self, frame: pl.DataFrame, offset: int) -> pl.DataFrame:
         exprs: dict[str, pl.Expr] = {KEY: self._key_expr(offset, self.dst_dtypes)}
-        if self.pk:
-            exprs[PAIR] = fingerprint([(pl.col(c), self.dst_dtypes[c]) for c in self.pk])
+        exprs[PAIR] = fingerprint([(pl.col(c), self.dst_dtypes[c]) for c in self.pk]) if self.pk else _NO_PAIR
         exprs[REST] = self._rest_fp(self.dst_dtypes)
         for m in self.masked:
             exprs[f"m{m.index}"] = fingerprint([(pl.col(m.name), m.dst_dtype)])
@@ -331,8 +335,9 @@ class BottomK:
     """The k rows with the smallest `order` (distinct by it), over a stream: a uniform, deterministic
     sample whose memory is bounded by k plus one batch."""
 
-    def __init__(self, k: int, order: str = "__order") -> None:
-        self.k, self.order = k, order
+    def __init__(self, k: int, order: str = "__order", combine: list[pl.Expr] | None = None) -> None:
+        # `combine` aggregates rows sharing an `order` value; by default the first one is kept.
+        self.k, self.order, self.combine = k, order, combine
         self.frame: pl.DataFrame | None = None
         self.truncated = False
 
@@ -346,7 +351,10 @@ class BottomK:
         if df.is_empty():
             return
         both = df if self.frame is None else pl.concat([self.frame, df], how="vertical_relaxed")
-        both = both.unique(self.order, keep="first", maintain_order=True).sort(self.order)
+        if self.combine is None:
+            both = both.unique(self.order, keep="first", maintain_order=True).sort(self.order)
+        else:
+            both = both.group_by(self.order).agg(self.combine).select(df.columns).sort(self.order)
         self.truncated |= both.height > self.k
         self.frame = both.head(self.k)
 

@@ -53,7 +53,9 @@ class IdentifierCollector:
 
     def __init__(self, options: ValidateOptions) -> None:
         self.min_chars = options.min_identifier_chars
-        self.sample = BottomK(options.max_identifiers)
+        # A value found in several columns keeps all of them as its origins.
+        origins = pl.col("origins").list.explode(keep_nulls=False, empty_as_null=False).unique().sort()
+        self.sample = BottomK(options.max_identifiers, combine=[pl.col("value").first(), origins])
 
     def source_batch(self, spec: TableSpec, frame: pl.DataFrame, spill: pl.DataFrame) -> None:
         parts = []
@@ -67,7 +69,8 @@ class IdentifierCollector:
             )
             parts.append(
                 values.with_columns(
-                    __order=pl.col("value").nchash.xxh3_64(), origin=pl.lit(f"{spec.table}.{m.name}")
+                    __order=pl.col("value").nchash.xxh3_64(),
+                    origins=pl.concat_list(pl.lit(f"{spec.table}.{m.name}")),
                 )
             )
         if parts:
@@ -77,10 +80,10 @@ class IdentifierCollector:
         return None
 
     def finish(self, con: duckdb.DuckDBPyConnection, specs: list[TableSpec], out: Collector) -> pl.DataFrame:
-        """The identifiers to search: (value, origin), minus the rules' own masked outputs."""
+        """The identifiers to search: (value, origins), minus the rules' own masked outputs."""
         ids = self.sample.frame
         if ids is None or ids.is_empty():
-            return pl.DataFrame(schema={"value": pl.String, "origin": pl.String})
+            return pl.DataFrame(schema={"value": pl.String, "origins": pl.List(pl.String)})
         outputs = [
             f"SELECT e{m.index} AS v FROM {sql_file(s.src_path)}"
             for s in specs
@@ -107,7 +110,7 @@ class IdentifierCollector:
             "leaks: the PII re-scan matches source identifiers exactly (case-sensitive), as "
             "substrings of text columns; escaped forms (JSON \\u escapes) are not searched."
         )
-        return ids.select("value", "origin")
+        return ids.select("value", "origins")
 
 
 _WORD_CHAR = r"[\p{L}\p{N}]"
@@ -172,11 +175,18 @@ class PiiScanner:
             .filter(
                 ~(
                     (pl.col("text") == pl.col("value"))
-                    & (pl.col("origin") == pl.col("table") + "." + pl.col("column"))
+                    & pl.col("origins").list.contains(pl.col("table") + "." + pl.col("column"))
                 )
             )
             .group_by("table", "column", KEY, maintain_order=True)
-            .agg(pl.col("origin").unique().sort().str.join(", "))
+            .agg(
+                pl.col("origins")
+                .list.explode(keep_nulls=False, empty_as_null=False)
+                .unique()
+                .sort()
+                .str.join(", ")
+                .alias("origin")
+            )
         )
         for (table, column), group in matched.group_by("table", "column", maintain_order=True):
             total, listed = self.hits.get((str(table), str(column)), (0, []))
