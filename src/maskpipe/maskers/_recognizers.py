@@ -193,11 +193,16 @@ def ssn_ok(value: pl.Expr) -> pl.Expr:
 
 
 def phone_ok(value: pl.Expr) -> pl.Expr:
-    """International (+CC) with 8-15 digits, or national with 9-12 digits and a separator or trunk 0."""
+    """International (+CC) with 8-15 digits, or national with 9-12 digits and a separator or trunk 0.
+
+    A national number starts with its trunk 0 (most of Europe, Japan), an area code in parentheses, or
+    a 3-digit group (North America): "2024-05-000123" (a reference) and "3836.62" (an amount) are not.
+    """
     n = digits(value).str.len_chars()
     international = value.str.starts_with("+") & n.is_between(8, 15)
     separated = value.str.contains(r"[ .\-/()]")
-    national = n.is_between(9, 12) & (separated | value.str.starts_with("0"))
+    national_start = value.str.contains(r"^(?:0|\(|\d{3}(?:[ .\-/]|$))")
+    national = n.is_between(9, 12) & (separated | value.str.starts_with("0")) & national_start
     # A run of one digit repeated is a placeholder, not a number.
     placeholder = digits(value).str.contains(r"^(?:0+|1+|9+)$")
     return (international | national) & ~placeholder

@@ -25,6 +25,7 @@ from maskpipe.scan.patterns import ValueEvidence, profile
 DEFAULT_SAMPLE = 1000
 PRESIDIO_SAMPLE = 40  # distinct values per candidate text column
 FLAG_AT = 0.5
+MIN_VALUES = 5  # fewer sampled non-empty values are no evidence on their own
 
 # entity -> how far a value share can be trusted (a checksum more than a dictionary hit)
 RELIABILITY = {
@@ -55,6 +56,8 @@ VALUE_ONLY = {
     "last_name": 0.4,
     "city": 0.5,
 }
+# Entities whose values have an exact, checkable shape (a column named "email" holds email addresses).
+EXACT_SHAPE = frozenset({"email", "iban", "card", "ip"})
 # entity -> (masker, params) proposed in the draft; the first registered one that accepts the type wins.
 RULES: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "email": [("email", {})],
@@ -197,7 +200,37 @@ def _table_findings(
                 finding.params = {"paths": paths} if paths else {}
             finding.confidence = round(finding.confidence, 2)
             findings.append(finding)
+    findings += _own_values_in_text(table, frame, findings)
     return findings
+
+
+def _own_values_in_text(table: TableInfo, frame: pl.DataFrame, findings: list[Finding]) -> list[Finding]:
+    """Unflagged text columns that mention the row's own name, email or phone are free text with PII."""
+    siblings = [f.column for f in findings if f.entity in ROW_ENTITIES and f.column in frame.columns]
+    flagged = {f.column for f in findings}
+    out = []
+    for col in table.columns:
+        if col.name in flagged or col.name not in frame.columns or frame.schema[col.name] != pl.String:
+            continue
+        text = pl.col(col.name)
+        if not siblings or frame.select((text.str.count_matches(r"\s+") >= 3).mean()).item() in (None, 0):
+            continue
+        mentions = pl.any_horizontal(
+            [
+                (pl.col(s).cast(pl.String).str.len_chars() >= 3)
+                & text.str.contains(pl.col(s).cast(pl.String), literal=True)
+                for s in siblings
+            ]
+        ).fill_null(False)
+        share = frame.filter(text.is_not_null()).select(mentions.mean()).item() or 0.0
+        if share >= 0.02:
+            out.append(
+                Finding(
+                    col.name, "free_text", round(min(0.95, 0.6 + share), 2),
+                    [f"{_pct(share)} of sampled rows mention the row's own {', '.join(siblings)}"],
+                )
+            )  # fmt: skip
+    return out
 
 
 def _json_paths(paths: dict[str, str]) -> dict[str, str]:
@@ -238,9 +271,13 @@ def _decide(
             )
         evidence.insert(0, f"{_pct(s['json'])} {sampled} are JSON documents")
         return Finding(name, "json", conf, evidence)
+    value = _value_kind(ev) if ev.n >= MIN_VALUES else None
+    # Whole values of one kind (grouped IBANs have spaces too) are that kind, not free text.
+    whole_values = value is not None and value[1] >= VALUE_ONLY[value[0]]
     if (
         s.get("long_text", 0) >= 0.2
         and s.get("text_pii", 0) >= 0.01
+        and not whole_values
         and (hint is None or hint.entity in {"free_text", "json"})
     ):
         conf = min(0.95, 0.6 + s["text_pii"])
@@ -251,7 +288,6 @@ def _decide(
         if hint is not None:
             evidence.insert(0, f"name '{name}' suggests free text")
         return Finding(name, "free_text", conf, evidence)
-    value = _value_kind(ev) if ev.n else None
     if hint is not None and hint.entity not in {"free_text", "json"}:
         entity = hint.entity
         conf = hint.confidence
@@ -269,7 +305,8 @@ def _decide(
                 elif entity == "full_name" and hint.confidence < FLAG_AT:
                     return None  # "name" with values that are not people's names (products, files)
                 else:
-                    conf *= 0.8
+                    # Entities with an exact shape: a name that no value agrees with is misleading.
+                    conf *= 0.5 if (entity in EXACT_SHAPE and ev.n >= 20) else 0.8
                     evidence.append(f"no sampled value looks like {entity}")
         if not _type_fits(entity, dtype):
             return None
@@ -306,6 +343,8 @@ def _presidio_decide(
     name: str, values: pl.Series, ev: ValueEvidence, spacy_model: str | None
 ) -> Finding | None:
     """Presidio on a de-duplicated sample of a text column that nothing else flagged."""
+    if ev.shares.get("json", 0) >= 0.5:
+        return None  # documents were parsed and their string values weighed already
     if ev.shares.get("long_text", 0) < 0.2 and ev.shares.get("name_shaped", 0) < 0.5:
         return None
     from maskpipe.scan.presidio_offline import ENTITIES, entity_counts
@@ -343,7 +382,15 @@ def _foreign_keys(scans: list[TableScan]) -> None:
                     continue
                 for col, ref_col in zip(fk.columns, fk.ref_columns, strict=True):
                     own, target = ts.finding(col), ref.finding(ref_col)
-                    if target is not None and own is None:
+                    via = f"{fk.ref_table}.{ref_col}"
+                    both = target is not None and own is not None and own is not target
+                    if both and own.via_fk is None and target.via_fk is None:
+                        # Both PII: the referencing column must map as the key it references (the plan
+                        # propagates that rule), so it gets no rule of its own.
+                        own.via_fk = via
+                        own.evidence.append(f"references {via} ({target.entity}) through foreign key")
+                        changed = True
+                    elif target is not None and own is None:
                         ts.findings.append(
                             Finding(
                                 col,
@@ -353,7 +400,7 @@ def _foreign_keys(scans: list[TableScan]) -> None:
                                     f"references {fk.ref_table}.{ref_col} ({target.entity}) "
                                     f"through foreign key {fk.name or ''}".rstrip()
                                 ],
-                                via_fk=f"{fk.ref_table}.{ref_col}",
+                                via_fk=via,
                             )
                         )
                         changed = True
