@@ -30,13 +30,16 @@ def copy_database(
     polars: bool = False,
     batch_rows: int = 5000,
     numeric_as_text: bool = False,
-) -> None:
+    skip: tuple[str, ...] = (),
+) -> PostgresSink:
     with PostgresSource(source_uri, numeric_as_text=numeric_as_text) as src:
         tables = src.describe()
         sink = PostgresSink(dest_uri, source_uri, source_snapshot=src.export_snapshot())
         sink.begin(tables)
         try:
             for t in tables:
+                if t.qualified in skip:
+                    continue
                 batches = src.read_batches(t, batch_rows)
                 schema = pa.schema([(c.name, c.arrow_type) for c in t.columns if not c.generated])
                 sink.write_table(t, schema, _through_polars(batches) if polars else batches)
@@ -44,6 +47,7 @@ def copy_database(
         except BaseException:
             sink.abort()
             raise
+    return sink
 
 
 def _fingerprint(cluster, db: str) -> dict[str, tuple[str | None, ...]]:
@@ -101,7 +105,8 @@ def _sequence_state(cluster, db: str) -> list[tuple[str | None, ...]]:
 @pytest.mark.parametrize("polars", [False, True], ids=["arrow", "through_polars"])
 def test_round_trip_keeps_rows_contents_constraints_and_sequences(pg_trap_dbs, polars):
     cluster = pg_trap_dbs.cluster
-    copy_database(pg_trap_dbs.source_uri, pg_trap_dbs.dest_uri, polars=polars)
+    sink = copy_database(pg_trap_dbs.source_uri, pg_trap_dbs.dest_uri, polars=polars)
+    assert sink.warnings == []
 
     src_fp = _fingerprint(cluster, pg_trap_dbs.source)
     dst_fp = _fingerprint(cluster, pg_trap_dbs.dest)
@@ -146,6 +151,16 @@ def test_round_trip_destination_accepts_inserts_with_defaults(pg_trap_dbs):
     ) == [("3001",)]
     with pytest.raises(RuntimeError, match="violates foreign key"):
         cluster.execute(pg_trap_dbs.dest, "INSERT INTO public.line_note (order_id, line_no) VALUES (99, 9);")
+
+
+def test_warns_about_tables_left_empty_and_large_objects(pg_trap_dbs):
+    pg_trap_dbs.cluster.execute(pg_trap_dbs.source, "SELECT lo_from_bytea(0, 'blob');")
+    sink = copy_database(pg_trap_dbs.source_uri, pg_trap_dbs.dest_uri, skip=("public.dog", "public.bulk"))
+    messages = [w.render() for w in sink.warnings]
+    assert all(w.severity == "warning" for w in sink.warnings)
+    assert any("large objects" in m for m in messages)
+    assert any("2 table(s)" in m and "public.bulk, public.dog" in m for m in messages)
+    assert pg_trap_dbs.cluster.scalar(pg_trap_dbs.dest, "SELECT count(*) FROM public.dog") == "0"
 
 
 def test_first_run_creates_a_missing_destination(pg_trap_dbs):

@@ -181,6 +181,9 @@ class PostgresSink:
         self._stage: Any = None
         self._post_data: str | None = None
         self._state = "new"  # new -> staging -> committed | aborted
+        self._written: set[str] = set()
+        # Things the copy lacks that the run did not fail over (read by the pipeline's report).
+        self.warnings: list[Problem] = []
 
     # -- connections ------------------------------------------------------------------------------------
     def _maintenance(self) -> Any:
@@ -219,8 +222,19 @@ class PostgresSink:
     # -- begin ------------------------------------------------------------------------------------------
     def begin(self, tables: list[TableInfo]) -> None:
         self._tables = {t.qualified: t for t in tables}
+        self._written = set()
+        self.warnings = []
         src = connect(self.source_uri, "--source")
         try:
+            if fetch_all(src, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_largeobject_metadata)")[0][0]:
+                self.warnings.append(
+                    Problem(
+                        "--source",
+                        "the source holds large objects (pg_largeobject); they are not copied",
+                        "columns of type oid that point at them will dangle in the copy",
+                        severity="warning",
+                    )
+                )
             src_db = fetch_all(src, "SELECT current_database()")[0][0]
             src_id = server_identity(src, src_db)
             src_encoding, src_collate, src_ctype = fetch_all(
@@ -444,6 +458,7 @@ class PostgresSink:
                         flush_direct()
                 written += batch.num_rows
             flush_direct()
+            self._written.add(table.qualified)
         finally:
             if landing is not None:
                 with contextlib.suppress(Exception):
@@ -641,6 +656,7 @@ class PostgresSink:
     def commit(self) -> None:
         if self._state != "staging" or self._post_data is None:
             raise RunFailed("PostgresSink.commit called without a successful begin()")
+        self._warn_unwritten()
         self._psql(self._post_data, "indexes and constraints (post-data)")
         self._copy_sequences()
         self._close_stage()
@@ -652,6 +668,31 @@ class PostgresSink:
                 execute(m, f"DROP DATABASE IF EXISTS {quote_ident(self.old_name)} WITH (FORCE)")
         finally:
             m.close()
+
+    def _warn_unwritten(self) -> None:
+        rows = fetch_all(
+            self._stage,
+            """
+            SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                                WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
+                                  AND d.deptype = 'e')
+             ORDER BY 1, 2
+            """,
+        )
+        empty = [f"{s}.{n}" for s, n in rows if f"{s}.{n}" not in self._written]
+        if empty:
+            self.warnings.append(
+                Problem(
+                    "--dest",
+                    f"{len(empty)} table(s) of the source schema were not written and are empty in the "
+                    f"copy: {', '.join(empty[:10])}{' ...' if len(empty) > 10 else ''}",
+                    severity="warning",
+                )
+            )
 
     def _swap(self, m: Any) -> None:
         dest, staging, old = (quote_ident(x) for x in (self.dest_name, self.staging_name, self.old_name))
