@@ -83,8 +83,9 @@ def test_run_demo_joins_on_masked_keys_still_hold(golden: Path) -> None:
 def test_run_demo_duckdb_in_duckdb_and_parquet_out(tmp_path: Path) -> None:
     source = tmp_path / "snap.duckdb"
     con = duckdb.connect(str(source))
+    con.execute("CREATE SCHEMA public")
     for table in ("people", "contacts", "payments", "notes"):
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{SNAPSHOT_DIR / (table + '.parquet')}')")
+        con.execute(f"CREATE TABLE public.{table} AS SELECT * FROM read_parquet('{SNAPSHOT_DIR / (table + '.parquet')}')")
     con.close()
     dest = tmp_path / "masked.duckdb"
     result = maskpipe("run", str(RULES), "--source", f"duckdb://{source}", "--dest", f"duckdb://{dest}")
@@ -92,10 +93,10 @@ def test_run_demo_duckdb_in_duckdb_and_parquet_out(tmp_path: Path) -> None:
     result = maskpipe("run", str(RULES), "--source", f"duckdb://{source}", "--dest", str(tmp_path / "pq"))
     assert result.returncode == 0, result.stderr
     con = duckdb.connect(str(dest), read_only=True)
-    masked = con.execute("SELECT email FROM main.people ORDER BY person_id").pl()["email"]
+    masked = pl.from_arrow(con.sql("SELECT email FROM public.people ORDER BY person_id").to_arrow_table())["email"]
     con.close()
     # The DuckDB run and the Parquet run agree: consistency does not depend on source or sink.
-    from_parquet = pl.read_parquet(tmp_path / "pq" / "main.people.parquet").sort("person_id")["email"]
+    from_parquet = pl.read_parquet(tmp_path / "pq" / "people.parquet").sort("person_id")["email"]
     assert masked.equals(from_parquet)
 
 
