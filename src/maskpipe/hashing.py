@@ -142,3 +142,12 @@ def encode_alphabet(number: pl.Expr, alphabet: str, width: int) -> pl.Expr:
         for i in range(width)
     ]
     return pl.concat_str(symbols)
+
+
+def digest_step(values: pl.Expr, subkey: str, name: str = "_digest") -> dict[str, pl.Expr]:
+    """A step that computes the HMAC once into column `name`; later steps read `pl.col(name)`.
+
+    Polars does not merge repeated plugin expressions (polars-hash is a plugin), so a digest used in
+    several places of one expression is recomputed each time; a step computes it exactly once.
+    """
+    return {name: hmac_hex(values, subkey)}

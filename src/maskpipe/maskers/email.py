@@ -10,7 +10,7 @@ import polars as pl
 from pydantic import BaseModel, Field
 
 from maskpipe import dictionaries
-from maskpipe.hashing import encode_alphabet, hmac_hex, lane, pick
+from maskpipe.hashing import digest_step, encode_alphabet, lane, pick
 from maskpipe.maskers.base import MaskContext, Masker, Params, keep_nulls
 from maskpipe.steps import OUTPUT, Steps
 
@@ -64,7 +64,7 @@ class Email(Masker):
         at = folded.str.find("@", literal=True)
         # An address without "@" is still masked as a whole (its local part is the whole text).
         source_domain = pl.when(at.is_null()).then(pl.lit("")).otherwise(folded.str.slice(at + 1))
-        digest = hmac_hex(folded, ctx.subkey)
+        digest = pl.col("_email_digest")
         names = _slugs(params.locale)
         first = pl.lit(pl.Series(names)).gather(pick(digest, 0, len(names)))
         token = encode_alphabet(lane(digest, 1), TOKEN_ALPHABET, TOKEN_WIDTH)
@@ -72,10 +72,14 @@ class Email(Masker):
             domain = source_domain
         else:
             domains = dictionaries.load("email_domains", "all")
-            domain_digest = hmac_hex(source_domain, ctx.derive("domain"))
+            domain_digest = pl.col("_email_domain_digest")
             domain = pl.lit(pl.Series(domains)).gather(pick(domain_digest, 0, len(domains)))
         lowered = pl.concat_str([first, pl.lit("."), token, pl.lit("@"), domain])
         return [
+            {
+                **digest_step(folded, ctx.subkey, "_email_digest"),
+                **({} if params.keep_domain else digest_step(source_domain, ctx.derive("domain"), "_email_domain_digest")),
+            },
             # An empty string carries nothing to hide and often means "none given": it stays empty.
             {"_email_lower": keep_nulls(value, pl.when(value == "").then(pl.lit("")).otherwise(lowered))},
             {OUTPUT: _apply_case_pattern(value, pl.col("_email_lower"))},
