@@ -1,10 +1,16 @@
 """free_text: the PII inside text replaced by exactly the pseudonyms the column maskers give.
 
 Three passes, all over distinct texts: (1) the row's own values of sibling columns (`row_columns`),
-replaced by what their column maskers made of them; (2) optionally Presidio, once per distinct text;
-(3) vectorized recognizers (maskers/_recognizers.py): every candidate is wrapped in private-use marks
-by one `str.replace_all`, the text is split at the marks, the distinct candidates are classified and
-masked with the column maskers' own steps, and the pieces are joined back.
+replaced by what their column maskers made of them; (2) vectorized recognizers
+(maskers/_recognizers.py): each candidate is wrapped in private-use marks by `str.replace_all`, the
+text is split at the marks into pieces, the distinct candidates are classified (checksums included)
+and masked with the column maskers' own steps, and the pieces are joined back; (3) optionally
+Presidio, last, once per distinct piece of text the recognizers left.
+
+Why split and join instead of `str.extract_all` + `str.replace_many`: replace_many takes one pattern
+list for the whole column (Polars 2.1: "not yet implemented: str.replace_many with a pattern per
+row"), so every row's matches would be searched in every other row, word boundaries included; pieces
+keep each replacement exactly where its match was.
 """
 
 from __future__ import annotations
@@ -145,10 +151,6 @@ def mask_texts(
             + [frame.get_column(dst).cast(pl.String).alias(f"__m{i}") for i, (_, dst) in enumerate(pairs)]
         )
         text = _row_values(rows, len(pairs))
-    if params.presidio:
-        from maskpipe.scan.presidio_offline import premark
-
-        text = premark(text, params.presidio_score)
     text = _whole_name(text) if "person" in params.detect else text
     return _recognize(text, params, ctx).alias(frame.get_column(column).name)
 
@@ -227,6 +229,8 @@ def _recognize(text: pl.Series, params: FreeTextParams, ctx: MaskContext) -> pl.
             .explode("p")
             .filter(pl.col("p") != "")
         )
+    if params.presidio:
+        pieces = _presidio_pass(pieces, marked, params.presidio_score)
     candidates = pieces.filter(marked).select("p").unique()
     mapping = _mask_candidates(candidates, params, ctx)
     masked = (
@@ -237,6 +241,22 @@ def _recognize(text: pl.Series, params: FreeTextParams, ctx: MaskContext) -> pl.
     )
     out = frame.join(masked, on="r", how="left", maintain_order="left").select(pl.coalesce("q", "t"))
     return out.to_series()
+
+
+def _presidio_pass(pieces: pl.DataFrame, marked: pl.Expr, score: float) -> pl.DataFrame:
+    """Presidio last, once per distinct piece of text the recognizers left; its finds become pieces too."""
+    from maskpipe.scan.presidio_offline import premark
+
+    plain = pieces.filter(~marked).get_column("p").unique()
+    if plain.len() == 0:
+        return pieces
+    found = pl.DataFrame({"p": plain, "m": premark(plain, score)}).filter(pl.col("m") != pl.col("p"))
+    return (
+        pieces.join(found, on="p", how="left", maintain_order="left")
+        .select("r", pl.coalesce("m", "p").str.split(SEP).alias("p"))
+        .explode("p")
+        .filter(pl.col("p") != "")
+    )
 
 
 def _mask_candidates(candidates: pl.DataFrame, params: FreeTextParams, ctx: MaskContext) -> pl.DataFrame:
