@@ -111,7 +111,10 @@ def prepare(ruleset: RuleSet, source_uri: str, dest_uri: str, key: MaskingKey) -
     try:
         tables = source.describe()
         plan = build_plan(ruleset, tables)
-        sink = open_sink(dest_uri, source_uri=source_uri)
+        # pg_dump must see the schema of the very snapshot the data is read from.
+        export = getattr(source, "export_snapshot", None)
+        options = {"source_snapshot": export()} if export and dest_uri.startswith(("postgresql:", "postgres:")) else {}
+        sink = open_sink(dest_uri, source_uri=source_uri, **options)
         if sink.identity() == source.identity():
             raise MaskpipeError(
                 Problem("--dest", "the destination is the source database; maskpipe never writes to its source.", "name another database or directory with --dest.")
@@ -228,7 +231,7 @@ def execute(run: PreparedRun, batch_rows: int = DEFAULT_BATCH_ROWS, progress: Pr
         for table_plan in parents_first(run.plan.tables):
             report.tables.append(_mask_table(run, table_plan, batch_rows, progress))
         run.sink.commit()
-        report.warnings += [str(w) for w in getattr(run.sink, "warnings", [])]
+        report.warnings += [w.render() if hasattr(w, "render") else str(w) for w in getattr(run.sink, "warnings", [])]
         report.status = "ok"
     except MaskpipeError:
         run.sink.abort()

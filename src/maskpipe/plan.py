@@ -195,9 +195,34 @@ def _bind_column(
     reason = f"type {column.sql_type or column.arrow_type} is not supported by the masking engine" if dtype is None else masker.check_dtype(dtype, params)
     if reason:
         return None, [Problem(where, f"{reason} ({table.qualified}.{column_name}).", f"`maskpipe maskers {masker_name}` lists the accepted types.")]
+    reason = _typed_text_column_problem(column.sql_type, masker_name, dtype)
+    if reason:
+        return None, [Problem(where, f"{reason} ({table.qualified}.{column_name}).", "use keep, null, or the masker made for that type.")]
     if masker_name == "null" and not column.nullable:
         return None, [Problem(where, f"{table.qualified}.{column_name} is NOT NULL; masker 'null' would break it.", "use redact, constant or hash instead.")]
     return ColumnPlan(column_name, masker_name, params, domain_label(masker, params, domain), where, domain), []
+
+
+# Source types that arrive as text but only accept their own syntax back. A text masker writing into
+# them would fail at load time, after data moved; refuse it at rule time instead.
+_TYPED_TEXT = {
+    "inet": {"ip"}, "cidr": {"ip"}, "uuid": {"uuid"}, "json": {"json"}, "jsonb": {"json"},
+    "macaddr": set(), "macaddr8": set(), "interval": set(), "xml": set(), "tsvector": set(),
+}
+_ANY_TYPE = {"keep", "null"}
+_TEXT_TYPES = ("text", "character varying", "character", "varchar", "char", "bpchar", "citext", "name", "string")
+
+
+def _typed_text_column_problem(sql_type: str | None, masker_name: str, dtype: pl.DataType | None) -> str | None:
+    if sql_type is None or dtype != pl.String or masker_name in _ANY_TYPE:
+        return None
+    base = sql_type.lower().split("(")[0].strip()
+    if base.startswith(_TEXT_TYPES) or base.endswith("[]"):
+        return None if not base.endswith("[]") else f"masker '{masker_name}' cannot mask array column of type {sql_type}"
+    allowed = _TYPED_TEXT.get(base)
+    if allowed is None or masker_name in allowed:
+        return None
+    return f"masker '{masker_name}' writes text that a {sql_type} column does not accept"
 
 
 def _propagate(
