@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from maskpipe.extract import open_source
-from maskpipe.scan import ScanResult, scan
+from maskpipe.scan import ScanResult, scan_uri
 from maskpipe.scan.drafts import is_untouched, write_drafts
 from maskpipe.scan.drift import drift
 from tests.scan.synthetic import Schema, build
@@ -19,7 +19,7 @@ from tests.scan.synthetic import Schema, build
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Schema, ScanResult]:
     schema = build(tmp_path_factory.mktemp("small") / "snapshot", n_tables=12, rows=120)
-    return schema, scan(open_source(str(schema.folder)), presidio=False)
+    return schema, scan_uri(str(schema.folder), presidio=False)
 
 
 def test_drafts_show_evidence_never_sampled_values(small: tuple[Schema, ScanResult], tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_drift_on_changed_schema_keeps_edited_rules_and_reports(tmp_path: Path) 
     snapshot = tmp_path / "snapshot"
     schema = build(snapshot, n_tables=2, rows=60)
     rules = tmp_path / "rules"
-    write_drafts(scan(open_source(str(snapshot)), presidio=False), rules)
+    write_drafts(scan_uri(str(snapshot), presidio=False), rules)
     edited = rules / "public.customers_0.yaml"
     edited.write_text(edited.read_text().replace("first_name: first_name", "first_name: {masker: redact}"))
     user_text = edited.read_text()
@@ -67,7 +67,7 @@ def test_drift_on_changed_schema_keeps_edited_rules_and_reports(tmp_path: Path) 
     pq.write_table(table.replace_schema_metadata(metadata), snapshot / "customers_0.parquet")
     (snapshot / "klanten_1.parquet").unlink()
 
-    result = scan(open_source(str(snapshot)), presidio=False)
+    result = scan_uri(str(snapshot), presidio=False)
     problems = [p.render() for p in drift(result, rules)]
     report = write_drafts(result, rules)
 
@@ -87,7 +87,7 @@ def test_drafts_for_the_demo_snapshot_run_as_they_are(tmp_path: Path) -> None:
 
     source = tmp_path / "snapshot"
     shutil.copytree(SNAPSHOT_DIR, source)
-    result = scan(open_source(str(source)), presidio=False)
+    result = scan_uri(str(source), presidio=False)
     write_drafts(result, tmp_path / "rules")
     plan = build_plan(load_rules(tmp_path / "rules"), open_source(str(source)).describe())
     notes = plan.table("public.notes")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -20,12 +21,11 @@ from click.testing import CliRunner
 
 from maskpipe import dictionaries
 from maskpipe.cli.main import cli
-from maskpipe.extract import open_source
 from maskpipe.extract.parquet import METADATA_KEY, table_metadata
 from maskpipe.hashing import MaskingKey
 from maskpipe.model import ColumnInfo, ForeignKey, TableInfo
 from maskpipe.pipeline import run
-from maskpipe.scan import scan
+from maskpipe.scan import scan_uri
 from maskpipe.scan.drafts import write_drafts
 from tests.conftest import TEST_KEY_HEX
 
@@ -146,7 +146,7 @@ def _assert_no_identifiers(dest: Path) -> None:
 
 
 def test_scan_flags_pii_in_unexpected_places(parquet_source: Path) -> None:
-    result = scan(open_source(str(parquet_source)), presidio=False)
+    result = scan_uri(str(parquet_source), presidio=False)
     found = {(ts.table.name, f.column): f for ts in result.tables for f in ts.findings}
     assert found[("notes", "body")].masker == "free_text"
     assert found[("logs", "payload")].masker == "json"
@@ -164,7 +164,7 @@ def test_run_with_scan_drafts_leaves_no_identifier_parquet(
     parquet_source: Path, key: MaskingKey, tmp_path: Path
 ) -> None:
     rules = tmp_path / "rules"
-    write_drafts(scan(open_source(str(parquet_source)), presidio=False), rules)
+    write_drafts(scan_uri(str(parquet_source), presidio=False), rules)
     report = run(rules, str(parquet_source), str(tmp_path / "out"), key)
     assert report.status == "ok"
     _assert_no_identifiers(tmp_path / "out")
@@ -186,7 +186,7 @@ def test_run_with_scan_drafts_leaves_no_identifier_duckdb(
         for path in sorted(parquet_source.glob("*.parquet")):
             con.execute(f"CREATE TABLE {path.stem} AS SELECT * FROM read_parquet('{path}')")
     rules = tmp_path / "rules"
-    write_drafts(scan(open_source(str(db)), presidio=False), rules)
+    write_drafts(scan_uri(str(db), presidio=False), rules)
     assert run(rules, str(db), str(tmp_path / "out"), key).status == "ok"
     _assert_no_identifiers(tmp_path / "out")
 
@@ -224,3 +224,38 @@ def test_cli_scan_then_run(parquet_source: Path, tmp_path: Path, monkeypatch: py
     ran = runner.invoke(cli, ["run", str(rules), "--source", str(parquet_source), "--dest", str(out)])
     assert ran.exit_code == 0, ran.output
     _assert_no_identifiers(out)
+
+
+def _sql_literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@pytest.mark.postgres
+def test_run_with_scan_drafts_leaves_no_identifier_postgres(
+    pg_dbs: Any, key: MaskingKey, tmp_path: Path
+) -> None:
+    ddl = {
+        "people": "id int PRIMARY KEY, first_name text, last_name text, email text UNIQUE, phone text, "
+        "ssn text, remarks text",
+        "notes": "id int PRIMARY KEY, person_id int REFERENCES people(id), body text",
+        "logs": "id int PRIMARY KEY, payload jsonb",
+        "mystery": "id int PRIMARY KEY, c1 text, c2 text, c3 text",
+    }
+    statements = []
+    for table, rows in _rows().items():
+        statements.append(f"CREATE TABLE {table} ({ddl[table]})")
+        columns = list(rows[0])
+        values = ", ".join("(" + ", ".join(_sql_literal(r[c]) for c in columns) + ")" for r in rows)
+        statements.append(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}")
+    pg_dbs.cluster.execute(pg_dbs.source, ";\n".join(statements))
+    rules = tmp_path / "rules"
+    result = scan_uri(pg_dbs.source_uri, presidio=False)
+    found = {(ts.table.name, f.column): f for ts in result.tables for f in ts.findings}
+    assert found[("logs", "payload")].masker == "json"
+    write_drafts(result, rules)
+    assert run(rules, pg_dbs.source_uri, str(tmp_path / "out"), key).status == "ok"
+    _assert_no_identifiers(tmp_path / "out")

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from maskpipe.extract import open_source
 from maskpipe.plan import build_plan
 from maskpipe.rules.model import load_rules
-from maskpipe.scan import ScanResult, scan
+from maskpipe.scan import ScanResult, scan_uri
 from maskpipe.scan.drafts import write_drafts
 from tests.scan.synthetic import Schema, build
 
@@ -18,9 +17,8 @@ from tests.scan.synthetic import Schema, build
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Schema, ScanResult, float]:
     schema = build(tmp_path_factory.mktemp("synthetic") / "snapshot", n_tables=50, rows=200)
-    source = open_source(str(schema.folder))
     start = time.perf_counter()
-    result = scan(source)
+    result = scan_uri(str(schema.folder))
     return schema, result, time.perf_counter() - start
 
 

@@ -9,8 +9,7 @@ import click
 
 from maskpipe.cli.common import DEMO_SOURCE, is_tty, warn, write_json
 from maskpipe.pipeline import redact_uri
-from maskpipe.scan import DEFAULT_SAMPLE, ScanResult
-from maskpipe.scan import scan as run_scan
+from maskpipe.scan import DEFAULT_SAMPLE, ScanResult, scan_uri
 from maskpipe.scan.drafts import WriteReport, write_drafts
 from maskpipe.scan.drift import drift
 
@@ -95,19 +94,13 @@ def scan(
     you edited are never overwritten: the new draft goes to <file>.draft, and drift (new columns,
     rules for vanished columns or tables) is reported.
     """
-    from maskpipe.extract import open_source
-
     uri = source
     if uri == DEMO_SOURCE:
         from maskpipe.demo import SNAPSHOT_DIR
 
         uri = str(SNAPSHOT_DIR)
-    src = open_source(uri)
     progress = (lambda name: click.echo(f"\r  scanned {name:<60}", err=True, nl=False)) if is_tty() else None
-    try:
-        result = run_scan(src, sample=sample, presidio=presidio, spacy_model=spacy_model, progress=progress)
-    finally:
-        src.close()
+    result = scan_uri(uri, sample=sample, presidio=presidio, spacy_model=spacy_model, progress=progress)
     if progress:
         click.echo("", err=True)
     folder = Path(out_dir)

@@ -171,6 +171,17 @@ def scan(
     return ScanResult(scans, time.perf_counter() - start)
 
 
+def scan_uri(uri: str, **options: Any) -> ScanResult:
+    """Open the source at `uri`, scan it (options as for scan()) and close it."""
+    from maskpipe.extract import open_source
+
+    source = open_source(uri)
+    try:
+        return scan(source, **options)
+    finally:
+        source.close()
+
+
 def _value_kind(ev: ValueEvidence) -> tuple[str, float] | None:
     """The value kind with the largest share, of those that can flag a column on their own."""
     shares = {k: ev.shares.get(k, 0.0) for k in VALUE_ONLY}
