@@ -7,9 +7,12 @@ import socket
 import polars as pl
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.conftest import TEST_KEY_HEX
 from tests.maskers._run import mask
 
-from maskpipe.hashing import MaskingKey
+from maskpipe.hashing import MaskingKey, key_from_text
 from maskpipe.maskers import REGISTRY
 from maskpipe.maskers.base import domain_label
 from maskpipe.model import ColumnInfo, TableInfo
@@ -170,9 +173,27 @@ def test_free_text_private_use_marks_in_source_text_are_dropped(key: MaskingKey)
     assert text_mask(["a\ue000b\ue001c"], key) == ["abc"]
 
 
-def test_free_text_unknown_kind_in_maskers_is_refused() -> None:
+def test_free_text_unknown_kind_or_masker_in_maskers_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown kind"):
         REGISTRY["free_text"].Params.model_validate({"maskers": {"e-mail": "email"}})
+    with pytest.raises(ValueError, match="unknown masker 'emial'"):
+        REGISTRY["free_text"].Params.model_validate({"maskers": {"email": "emial"}})
+    with pytest.raises(ValueError, match="params of masker 'first_name'"):
+        REGISTRY["free_text"].Params.model_validate(
+            {"maskers": {"first_name": {"masker": "first_name", "params": {"x": 1}}}}
+        )
+
+
+def test_free_text_maskers_param_aligns_text_with_a_custom_column_rule(key: MaskingKey) -> None:
+    rule = {"masker": "first_name", "params": {"locale": "nl"}, "domain": "people"}
+    [out] = text_mask(["Spoke with Gideon today."], key, maskers={"first_name": rule})
+    masker = REGISTRY["first_name"]
+    bound = masker.Params.model_validate({"locale": "nl"})
+    plan = ColumnPlan("v", "first_name", bound, domain_label(masker, bound, "people"), "test")
+    [first] = (
+        masked_lazyframe(pl.LazyFrame({"v": ["Gideon"]}), (plan,), key).collect().get_column("v").to_list()
+    )
+    assert out == f"Spoke with {first} today."
 
 
 def test_free_text_presidio_runs_offline(key: MaskingKey, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -200,3 +221,20 @@ def test_presidio_marks_skip_overlaps_and_low_scores() -> None:
         R(entity_type="URL", start=9, end=14, score=1.0),
     ]
     assert _mark("Anna Bell a@b.c", results, 0.5, "|", "<", ">") == "|<person>Anna| Bell a@b.c"
+
+
+PIECES = st.sampled_from(
+    ["ana@corp.io", "Mr Jansen", "+31 6 12345678", "123-45-6789", "Spoke with Gideon", "12 Maple Street",
+     "NL91ABNA0417164300", "ok", "Will try", "10:00", "山田さん", "Zoë", "—", "", " "]
+)  # fmt: skip
+TEXTS = st.lists(st.lists(PIECES, max_size=6).map(" ".join) | st.none(), min_size=1, max_size=12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(texts=TEXTS, cut=st.integers(min_value=0, max_value=12))
+def test_free_text_is_deterministic_and_batch_independent(texts: list[str | None], cut: int) -> None:
+    key = key_from_text(TEST_KEY_HEX, "test")
+    whole = text_mask(texts, key)
+    assert whole == text_mask(texts, key)
+    assert whole == text_mask(texts[:cut], key) + text_mask(texts[cut:], key)
+    assert [w is None for w in whole] == [t is None for t in texts]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from maskpipe.maskers import _recognizers as rec
 from maskpipe.maskers.base import MaskContext, Masker, Params, domain_label
@@ -59,6 +59,24 @@ class EntityMasker(Params):
     masker: str = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
     domain: str | None = Field(None, min_length=1, description="mapping domain; default: the masker's name")
+
+    @model_validator(mode="after")
+    def _known(self) -> EntityMasker:
+        """Refuse an unknown masker or bad params when the rules are checked, not mid-run."""
+        from maskpipe import maskers
+
+        registry = getattr(maskers, "REGISTRY", None)
+        if registry is None:  # while the registry itself is being built
+            return self
+        masker = registry.get(self.masker)
+        if masker is None:
+            raise ValueError(f"unknown masker '{self.masker}' (see `maskpipe maskers`)")
+        try:
+            masker.Params.model_validate(self.params)
+        except ValidationError as exc:
+            reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"params of masker '{self.masker}': {reasons}") from None
+        return self
 
 
 class FreeTextParams(Params):
