@@ -190,7 +190,9 @@ def test_load_is_cached_and_immutable() -> None:
 
 
 def test_load_unknown_kind_raises_key_error_naming_known_kinds() -> None:
-    with pytest.raises(KeyError, match=r"unknown dictionary kind 'surnames'\. Known kinds: cities, "):
+    with pytest.raises(
+        KeyError, match=r"unknown dictionary kind 'surnames'\. Known kinds: calling_codes, cities, "
+    ):
         load("surnames", "en")
     with pytest.raises(KeyError, match="unknown dictionary kind"):
         available_locales("surnames")

@@ -38,6 +38,7 @@ FALLBACK_LOCALE = "en"
 LOCALE_FREE = "all"
 
 KINDS: tuple[str, ...] = (
+    "calling_codes",
     "cities",
     "email_domains",
     "first_names",
