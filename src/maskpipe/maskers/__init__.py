@@ -26,6 +26,7 @@ _MODULES = (
     "regex_replace",
     "free_text",
     "json",
+    "phone",
 )
 
 
