@@ -27,6 +27,7 @@ _MODULES = (
     "free_text",
     "json",
     "phone",
+    "card",
 )
 
 
