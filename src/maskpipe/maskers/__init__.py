@@ -28,6 +28,7 @@ _MODULES = (
     "json",
     "phone",
     "card",
+    "ssn",
 )
 
 
