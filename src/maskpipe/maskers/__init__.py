@@ -29,6 +29,7 @@ _MODULES = (
     "phone",
     "card",
     "ssn",
+    "iban",
 )
 
 
