@@ -30,6 +30,7 @@ _MODULES = (
     "card",
     "ssn",
     "iban",
+    "postal_code",
 )
 
 
