@@ -31,6 +31,7 @@ _MODULES = (
     "ssn",
     "iban",
     "postal_code",
+    "uuid",
 )
 
 
