@@ -32,6 +32,7 @@ _MODULES = (
     "iban",
     "postal_code",
     "uuid",
+    "ip",
 )
 
 
