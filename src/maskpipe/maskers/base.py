@@ -79,7 +79,7 @@ class MaskContext:
         return hmac.new(self.subkey.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
     def subkey_for(self, label: str) -> str:
-        """The subkey of domain `label` (see domain_label); without a keyring, a stand-in derived from ours."""
+        """The subkey of domain `label` (see domain_label); without a keyring, a stand-in from ours."""
         if self.keyring is not None:
             return self.keyring(label)
         return self.derive(f"keyring/{label}")
