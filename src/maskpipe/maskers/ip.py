@@ -67,7 +67,8 @@ class Ip(Masker):
     dotted decimal; IPv6 in RFC 5952 form, or fully expanded when the input was, upper case when the
     input was, with an embedded IPv4 tail ("::ffff:10.1.2.3") kept as such. Zone ("%eth0") and prefix
     length ("/24") suffixes are kept as written. Two spellings of one IPv6 address are one address and
-    map alike. Text that is not an address (including IPv4 with leading zeros) is masked as text:
+    map alike. IPv4-mapped addresses (::ffff:a.b.c.d) stay in ::ffff:0:0/96, whatever the class of
+    the embedded IPv4. Text that is not an address (including IPv4 with leading zeros) is masked as text:
     digits permuted, letters shifted by a keyed pad.
     """
 

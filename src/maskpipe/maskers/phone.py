@@ -52,19 +52,22 @@ class PhoneParams(Params):
 class Phone(Masker):
     """Permute a phone number's subscriber digits, keeping country code, trunk prefix and layout.
 
-    Example: "+31 6 1234 5678" -> "+31 6 8406 1937"; "(030) 8511207" -> "(030) 2748610".
-    International numbers ("+" or "00" before the first digit) keep the calling code (longest match in
-    the ITU list) and the next `keep_digits` digits; national numbers keep a leading trunk "0" and the
-    next `keep_digits` digits, or just their first `keep_digits` digits when there is no trunk 0. The
-    remaining digits go through the keyed digit permutation (fpe.permute_digits) tweaked by the
-    calling code and the kept digits, so the masker is a bijection: a UNIQUE column stays unique.
-    Spaces, dashes, dots, parentheses and other characters stay where they are; ASCII letters (vanity
-    numbers, "ext.", free text) are shifted by a keyed pad, case kept. With `national_code`, national
-    numbers are tweaked like their international spelling, so both spellings of one number agree.
+    Example: "+31 6 1234 5678" -> "+31 6 1541 3331", "(030) 8511207" -> "(030) 5711919" (outputs
+    depend on the key). International numbers ("+" or "00" before the first digit) keep the calling
+    code (longest match in the ITU list) and the next `keep_digits` digits; national numbers keep a
+    leading trunk "0" and the next `keep_digits` digits, or just their first `keep_digits` digits when
+    there is no trunk 0. The remaining digits go through the keyed digit permutation
+    (fpe.permute_digits) tweaked by the calling code and the kept digits, so the masker is a
+    bijection: a UNIQUE column stays unique. Spaces, dashes, dots, parentheses and other characters
+    stay where they are; ASCII letters (vanity numbers, "ext.", stray text) are shifted by a keyed
+    pad, case kept. With `national_code`, national numbers are tweaked like their international
+    spelling, so "06 1234 5678" and "+31 6 1234 5678" map to the same number.
 
-    Validity: on the demo snapshot's phones that libphonenumber accepts (for their own region), 79%
-    of masked outputs are still valid with the default keep_digits=1 (US numbers lose most because
-    the exchange's first digit may become 0 or 1; keep_digits=4 keeps it and lifts the share).
+    Validity (libphonenumber): of the demo snapshot's phones that are valid for their region
+    (1,273 of 1,515; the 555 US numbers are fictional), 96% stay valid with the default
+    keep_digits=2 (78% with 1, 100% with 3). On valid numbers of 20 countries: 70% with 1, 90% with 2,
+    97.5% with 3, 100% with 4; NANP (US, CA) and BR need 4, since the exchange's first digit must
+    not become 0 or 1.
     """
 
     name = "phone"
