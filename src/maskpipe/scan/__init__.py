@@ -42,6 +42,14 @@ RELIABILITY = {
     "city": 0.7,
     "postal_code": 0.6,
 }
+# Which recognizer a value share comes from, as the drafts name it.
+RECOGNIZER = {
+    "email": "email regex", "iban": "IBAN regex + mod-97", "card": "card regex + Luhn",
+    "ssn": "SSN regex + ranges", "ip": "IPv4/IPv6 regex", "phone": "phone regex + digit count",
+    "street_address": "street-address regex", "postal_code": "postal-code regex",
+    "first_name": "first-name dictionary", "last_name": "last-name dictionary", "city": "city dictionary",
+    "full_name": "name shape + name dictionaries",
+}  # fmt: skip
 # Least share of sampled values that flags a column on values alone (its name saying nothing).
 VALUE_ONLY = {
     "email": 0.5,
@@ -308,7 +316,7 @@ def _decide(
             if entity in RELIABILITY:
                 if own > 0:
                     conf = 1 - (1 - conf) * (1 - own * RELIABILITY[entity])
-                    evidence.append(f"{_pct(own)} {sampled} look like {entity}")
+                    evidence.append(f"{_pct(own)} {sampled} look like {entity} ({RECOGNIZER[entity]})")
                 elif value and value[1] >= 0.8 and value[0] != entity:
                     # The values clearly are something else: trust them over the name.
                     entity, conf = value[0], value[1] * RELIABILITY[value[0]]
@@ -324,16 +332,9 @@ def _decide(
         return Finding(name, entity, round(conf, 2), evidence) if conf >= FLAG_AT else None
     if value is not None and value[1] >= VALUE_ONLY[value[0]] and dtype == pl.String:
         entity, share = value
-        how = {
-            "iban": "regex + IBAN mod-97",
-            "card": "regex + Luhn",
-            "ssn": "regex + SSN ranges",
-            "first_name": "first-name dictionary",
-            "last_name": "last-name dictionary",
-            "city": "city dictionary",
-            "full_name": "name shape + name dictionaries",
-        }.get(entity, "regex")
-        evidence.append(f"name '{name}' says nothing; {_pct(share)} {sampled} are {entity} ({how})")
+        evidence.append(
+            f"name '{name}' says nothing; {_pct(share)} {sampled} are {entity} ({RECOGNIZER[entity]})"
+        )
         return Finding(name, entity, round(share * RELIABILITY[entity], 2), evidence)
     return None
 
