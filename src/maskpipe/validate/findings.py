@@ -72,10 +72,12 @@ class ValidateOptions:
     # Distinct source identifiers searched in the copy's text (a uniform sample by fingerprint beyond that).
     max_identifiers: int = 100_000
     min_identifier_chars: int = 5
+    # Longer values are free text, not identifiers; they also make the automaton slow to build.
+    max_identifier_chars: int = 64
     # Text per Aho-Corasick pass; the automaton is rebuilt per pass, so fewer, larger passes are faster.
     scan_bytes: int = 64 << 20
     work_dir: Path | None = None
-    duckdb_memory_limit: str = "1GB"
+    duckdb_memory_limit: str = "512MB"
 
 
 class Collector:

@@ -315,7 +315,8 @@ def spill_side(
     table = spec.src if source else spec.dst
     names = set(spec.src_dtypes if source else spec.dst_dtypes)
     rows = 0
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+    # lz4, no dictionaries: fingerprints are random bits that nothing shrinks; row keys compress cheaply.
+    with pq.ParquetWriter(path, schema, compression="lz4", use_dictionary=False) as writer:
         for frame in _frames(reader, table, names, batch_rows):
             spill = spec.source_spill(frame, key, rows) if source else spec.dest_spill(frame, rows)
             writer.write_table(spill.to_arrow().cast(schema))
@@ -356,7 +357,10 @@ class BottomK:
         else:
             both = both.group_by(self.order).agg(self.combine).select(df.columns).sort(self.order)
         self.truncated |= both.height > self.k
-        self.frame = both.head(self.k)
+        # Copied out: Polars' string views of kept rows would otherwise pin every batch's whole buffers.
+        kept = pl.from_arrow(both.head(self.k).to_arrow(compat_level=pl.CompatLevel.oldest()))
+        assert isinstance(kept, pl.DataFrame)
+        self.frame = kept
 
 
 def sql_file(path: Path) -> str:

@@ -5,8 +5,9 @@ the standard uuid module) and run in Python once per distinct value, so they onl
 the `format_sample` rows with the smallest key fingerprints, the same rows at both ends (a uniform,
 repeatable sample). A masked value fails the check when it is invalid while its source value was valid,
 so dirty source data does not fail a copy. A column's format comes from its masker (`email` -> email, ...);
-for other maskers it is recognised from the source sample (90% valid). Maskers that do not promise a
-format (hash, redact, ...) are not checked.
+for other maskers it is recognised from the source sample (90% valid; not phone numbers, whose parser
+accepts too many digit strings: SSNs pass as US numbers). Maskers that do not promise a format (hash,
+redact, ...) are not checked.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ LABELS = {
 SNIFF_MIN_VALUES = 10
 SNIFF_SHARE = 0.9
 SNIFF_VALUES = 200
+SNIFFED = ("uuid", "iban", "email", "card")  # formats with a checksum or a strict syntax
 # National phone numbers (no +country prefix) are tried in these regions, in order.
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "NL", "BE", "ES", "IT", "CH", "AT")
 _CARD_SEPARATORS = re.compile(r"[ -]")
@@ -115,7 +117,7 @@ def sniff(values: pl.Series) -> str | None:
     sample = values.drop_nulls().unique().sort().head(SNIFF_VALUES)
     if sample.len() < SNIFF_MIN_VALUES:
         return None
-    for kind in VALIDATORS:
+    for kind in SNIFFED:
         share = valid(kind, sample).mean()
         if isinstance(share, float) and share >= SNIFF_SHARE:
             return kind

@@ -4,9 +4,10 @@ Kept values: where rows pair by key, the copy's value must differ from the sourc
 that value to itself (a dictionary name drawn by chance, an empty string, a constant); the re-masked
 fingerprint tells the two apart. Without a key, no source value of the column may appear in it at all.
 
-PII re-scan: the distinct source values of masked text columns (at least `min_identifier_chars` long) are
-searched, as substrings, in every text column of the copy (JSON arrives as text) with one Aho-Corasick
-automaton (Polars `str.contains_any`). A value that the rules themselves produce as a masked output is
+PII re-scan: the distinct source values of masked text columns, 5 to 64 characters long by default
+(longer values are free text, not identifiers), are searched as substrings of every text column of the
+copy (JSON arrives as text) with one Aho-Corasick automaton (Polars `str.contains_any`), where they do
+not sit inside a longer word or number. A value that the rules themselves produce as a masked output is
 not searched: its presence in the copy says nothing about the source.
 """
 
@@ -52,7 +53,7 @@ class IdentifierCollector:
     """Source side: a bounded, uniform sample (by fingerprint) of the distinct identifiers to search for."""
 
     def __init__(self, options: ValidateOptions) -> None:
-        self.min_chars = options.min_identifier_chars
+        self.min_chars, self.max_chars = options.min_identifier_chars, options.max_identifier_chars
         # A value found in several columns keeps all of them as its origins.
         origins = pl.col("origins").list.explode(keep_nulls=False, empty_as_null=False).unique().sort()
         self.sample = BottomK(options.max_identifiers, combine=[pl.col("value").first(), origins])
@@ -64,7 +65,7 @@ class IdentifierCollector:
                 continue
             values = (
                 frame.select(pl.col(m.name).alias("value"))
-                .filter(pl.col("value").str.len_chars() >= self.min_chars)
+                .filter(pl.col("value").str.len_chars().is_between(self.min_chars, self.max_chars))
                 .unique()
             )
             parts.append(
@@ -160,7 +161,8 @@ class PiiScanner:
     def _scan(self) -> None:
         if not self.buffer:
             return
-        text = pl.concat(self.buffer)
+        # One chunk: Polars builds the automaton once per chunk (50 chunks: 22 s instead of 1 s).
+        text = pl.concat(self.buffer, rechunk=True)
         self.buffer, self.buffered = [], 0
         hits = text.filter(pl.col("text").str.contains_any(self.patterns))
         if hits.is_empty():
