@@ -10,6 +10,7 @@ import polars as pl
 import pyarrow.parquet as pq
 from tests.validate.conftest import rewrite, set_value, source_value
 
+from maskpipe.demo import SNAPSHOT_DIR
 from maskpipe.extract.parquet import METADATA_KEY, table_metadata
 from maskpipe.hashing import MaskingKey
 from maskpipe.model import ColumnInfo, TableInfo
@@ -110,3 +111,19 @@ def test_validate_masked_pk_names_row_numbers_and_keyless_table_compares_sets(
     assert ("public.events", "who", "row 6") in kept  # no key: "a value this column has in the source"
     shown = " ".join(f.render() for f in findings)
     assert "ACC-" not in shown and masked_ref not in shown and emails[2] not in shown
+
+
+def test_validate_table_the_rules_skip_but_the_copy_holds_is_a_leak(
+    rules_dir: Path, honest_copy: Path, tmp_path: Path, package_key: MaskingKey
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for path in rules_dir.iterdir():
+        (rules / path.name).write_text(path.read_text())
+    (rules / "public.notes.yaml").write_text("table: public.notes\nskip: true\n")
+
+    findings = validate(load_rules(rules), str(SNAPSHOT_DIR), str(honest_copy), package_key).findings
+
+    assert [(f.check, f.table, f.message) for f in findings] == [
+        ("leaks", "public.notes", "the rules skip this table, but the copy holds 2,000 rows of it."),
+    ]

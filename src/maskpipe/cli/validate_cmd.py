@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from maskpipe.cli.common import Resolved, resolve, write_json
 from maskpipe.extract.base import DEFAULT_BATCH_ROWS
+from maskpipe.model import RunFailed
 from maskpipe.pipeline import RunReport, redact_uri, rules_fingerprint
 from maskpipe.rules.model import load_rules
 from maskpipe.validate import CHECKS, ValidateOptions, ValidationResult
@@ -18,7 +20,7 @@ SHOWN_FINDINGS = 20
 
 def summary(result: ValidationResult, source: str, dest: str) -> str:
     """A short report for a terminal: counts per check, the first findings, the notes. No data values."""
-    rows = sum(int(str(t["copy_rows"])) for t in result.tables.values())
+    rows = sum(int(t["copy_rows"]) for t in result.tables.values())
     status = "ok" if result.ok else f"{len(result.findings):,} findings"
     lines = [
         f"maskpipe validate: {status}  {redact_uri(source)} -> {redact_uri(dest)}",
@@ -91,6 +93,11 @@ def validate_report(resolved: Resolved, report: RunReport | None, json_path: str
     type=click.IntRange(1),
     help="Rows per column whose values go through the format validators.",
 )
+@click.option(
+    "--work-dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Where the fingerprint files go (tens of bytes per row and side; default: the system temp dir).",
+)
 def validate(
     rules_dir: str | None,
     source: str | None,
@@ -101,6 +108,7 @@ def validate(
     json_path: str | None,
     batch_rows: int,
     format_sample: int,
+    work_dir: str | None,
 ) -> None:
     """Check a finished copy against its source with the rules in RULES_DIR (default rules/) and the key.
 
@@ -113,13 +121,19 @@ def validate(
     provenance  re-masking the source with the key reproduces the copy
 
     Findings name table, column, check and row key, never a data value. Exit codes: 0 nothing found,
-    1 findings, 2 bad usage.
+    1 findings (or a read failed), 2 bad usage.
     """
     resolved = resolve(rules_dir, source, dest, pipeline_path, key_env, key_file)
-    options = ValidateOptions(batch_rows=batch_rows, format_sample=format_sample)
-    result = validate_copy(
-        load_rules(resolved.rules_dir), resolved.source, resolved.dest, resolved.key, options
+    options = ValidateOptions(
+        batch_rows=batch_rows, format_sample=format_sample, work_dir=Path(work_dir) if work_dir else None
     )
+    try:
+        result = validate_copy(
+            load_rules(resolved.rules_dir), resolved.source, resolved.dest, resolved.key, options
+        )
+    except RunFailed as exc:
+        click.secho(f"maskpipe validate failed: {exc}", fg="red", err=True)
+        sys.exit(1)
     click.echo(summary(result, resolved.source, resolved.dest))
     if json_path:
         write_json(json_path, payload(result, resolved))

@@ -16,7 +16,7 @@ import duckdb
 from maskpipe.extract import open_source
 from maskpipe.extract.base import Source
 from maskpipe.hashing import MaskingKey
-from maskpipe.model import MaskpipeError, Problem
+from maskpipe.model import MaskpipeError, Problem, TableInfo
 from maskpipe.plan import build_plan
 from maskpipe.rules.model import RuleSet
 from maskpipe.validate import formats, joins, leaks, provenance, structure
@@ -43,7 +43,7 @@ def _as_dest(exc: MaskpipeError) -> MaskpipeError:
     )
 
 
-def _describe_copy(dest: Source) -> list:  # type: ignore[type-arg]
+def _describe_copy(dest: Source) -> list[TableInfo]:
     try:
         return dest.describe()
     except MaskpipeError as exc:
@@ -74,6 +74,7 @@ def validate(
                 )
             )
         structure.check_schema(plan, dst_tables, out)
+        leaks.check_skipped(plan, dest, dst_tables, options.batch_rows, out)
         specs = build_specs(plan, dst_tables, out)
         edges = build_edges(plan, specs, out)
         with tempfile.TemporaryDirectory(prefix="maskpipe-validate-", dir=options.work_dir) as tmp:

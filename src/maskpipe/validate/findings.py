@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from maskpipe.extract.base import DEFAULT_BATCH_ROWS
 
@@ -36,7 +37,7 @@ class ValidationResult:
     # Limits that applied (samples, caps) and comparisons that could not be made; never data values.
     notes: list[str] = field(default_factory=list)
     # Per table: rows in source and copy, masked columns compared.
-    tables: dict[str, dict[str, object]] = field(default_factory=dict)
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property

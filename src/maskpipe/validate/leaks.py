@@ -16,6 +16,9 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from maskpipe.extract.base import Source
+from maskpipe.model import TableInfo
+from maskpipe.plan import MaskPlan
 from maskpipe.validate.findings import Collector, ValidateOptions
 from maskpipe.validate.fingerprints import KEY, PAIR, BottomK, TableSpec, count_and_list, sql_file
 
@@ -47,6 +50,21 @@ def check_kept(con: duckdb.DuckDBPyConnection, specs: list[TableSpec], out: Coll
             total, keys = count_and_list(con, sql, limit)
             if total:
                 out.rows(CHECK, spec.table, m.name, keys, total, message)
+
+
+def check_skipped(
+    plan: MaskPlan, dest: Source, dst_tables: dict[str, TableInfo], batch_rows: int, out: Collector
+) -> None:
+    """A table the rules skip must not be copied; an empty shell (a schema-only copy) is fine."""
+    for name in plan.skipped:
+        table = dst_tables.get(name)
+        if table is None:
+            continue
+        rows = sum(batch.num_rows for batch in dest.read_batches(table, batch_rows))
+        if rows:
+            out.add(
+                CHECK, name, None, None, f"the rules skip this table, but the copy holds {rows:,} rows of it."
+            )
 
 
 class IdentifierCollector:
