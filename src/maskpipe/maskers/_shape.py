@@ -161,19 +161,20 @@ def permute_steps(digits: str, out: str, ctx: MaskContext, tweak: str | None, pr
         }
     ]
     steps += permute_digits(pl.col(short), ctx.subkey, pl.col(tweak) if tweak is not None else None)
-    steps.append({out: pl.coalesce(pl.col(OUTPUT), _hashed_digits(pl.col(long), length, ctx))})
+    # The long rows' digests get columns of their own: an expression read several times is not
+    # reliably computed once, and each read would hash again.
+    digests = [f"{prefix}_long_{part}" for part in ("a", "b")]
+    steps.append({d: hmac_hex(pl.col(long), ctx.derive(f"long-digits-{d[-1]}")) for d in digests})
+    steps.append({out: pl.coalesce(pl.col(OUTPUT), _hashed_digits([pl.col(d) for d in digests], length))})
     return steps
 
 
-def _hashed_digits(text: pl.Expr, length: pl.Expr, ctx: MaskContext) -> pl.Expr:
-    """`length` keyed decimal digits derived from `text` (144 from two digests, cycled beyond)."""
-    blocks = []
-    for part in ("a", "b"):
-        digest = hmac_hex(text, ctx.derive(f"long-digits-{part}"))
-        # 18 of the 19.3 decimal digits a 64-bit lane carries: the bias is irrelevant for masking.
-        blocks += [(lane(digest, i) % 10**18).cast(pl.String).str.zfill(18) for i in range(4)]
-    stream = pl.concat_str(blocks)
-    return stream.repeat_by(length // 144 + 1).list.join("").str.slice(0, length)
+def _hashed_digits(digests: list[pl.Expr], length: pl.Expr) -> pl.Expr:
+    """`length` decimal digits from hex digests (72 per digest, cycled beyond)."""
+    # 18 of the 19.3 decimal digits a 64-bit lane carries: the bias is irrelevant for masking.
+    blocks = [(lane(d, i) % 10**18).cast(pl.String).str.zfill(18) for d in digests for i in range(4)]
+    per_cycle = 72 * len(digests)
+    return pl.concat_str(blocks).repeat_by(length // per_cycle + 1).list.join("").str.slice(0, length)
 
 
 def shift_letters(letters: pl.Expr, pad_hex: pl.Expr) -> pl.Expr:
@@ -224,20 +225,23 @@ def fill_layout_steps(
     p = prefix
     has_letters = pl.col(letters).str.len_chars() > 0
     seed = pl.when(has_letters).then(pl.col(skel) + "|" + pl.col(new_digits))
-    shifted = shift_letters(pl.when(has_letters).then(pl.col(letters)), hmac_hex(seed, ctx.derive("letters")))
-    steps: Steps = [{f"{p}_fill": pl.col(new_digits) + shifted.fill_null("")}]
+    shifted = shift_letters(pl.when(has_letters).then(pl.col(letters)), pl.col(f"{p}_pad"))
+    steps: Steps = [
+        {f"{p}_pad": hmac_hex(seed, ctx.derive("letters"))},
+        {f"{p}_fill": pl.col(new_digits) + shifted.fill_null("")},
+    ]
     steps += refill_steps(skel, f"{p}_fill", out, p)
     return steps
 
 
-def luhn_check_digit(payload: pl.Expr) -> pl.Expr:
-    """The Luhn check digit (Int64) that completes each digit string `payload` of at most 18 digits.
+def luhn_check_digit(number: pl.Expr) -> pl.Expr:
+    """The Luhn check digit (Int64) that completes each payload, given as an unsigned integer.
 
-    From the right, every other digit starting with the last is doubled (digit sum of the double).
-    The payload is read as one unsigned integer and its digits taken by integer arithmetic, which is
-    far cheaper than string work per position.
+    Payloads have at most 18 digits (19-digit card numbers) and may start with zeros, which add
+    nothing. From the right, every other digit starting with the last is doubled (digit sum of the
+    double); digits are taken by integer arithmetic, far cheaper than string work per position.
+    Pass a column: the number is read once per position.
     """
-    number = payload.str.to_integer(base=10, dtype=pl.UInt64, strict=False)
     total = pl.lit(0, dtype=pl.UInt64)
     for position in range(MAX_LUHN_PAYLOAD):
         digit = number // 10**position % 10
@@ -249,7 +253,7 @@ def mod97(numeric: pl.Expr, max_digits: int) -> pl.Expr:
     """Each decimal digit string modulo 97 (Int64), in chunks of 15 digits of integer arithmetic.
 
     r * 10**15 + chunk stays below 2**63 for r < 97. Strings may be up to `max_digits` long; longer
-    ones are an error of the caller.
+    ones are an error of the caller. Pass a column: the text is read once per chunk.
     """
     remainder = pl.lit(0, dtype=pl.Int64)
     for start in range(0, max_digits, MOD97_CHUNK):

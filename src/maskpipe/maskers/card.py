@@ -75,8 +75,15 @@ class Card(Masker):
         # Keep the input's Luhn error: check' = luhn(payload') + (check - luhn(payload)) mod 10.
         old_check = digits.str.slice(-1).str.to_integer(base=10, dtype=pl.Int64, strict=False)
         old_payload = digits.str.slice(0, pl.max_horizontal(count - 1, 0))
-        error = (old_check - _shape.luhn_check_digit(old_payload)) % 10
-        new_check = ((_shape.luhn_check_digit(pl.col("_cd_payload")) + error) % 10).cast(pl.String)
+        # Payloads as integers, each in a column of its own: the Luhn sum reads them once per digit.
+        steps.append(
+            {
+                "_cd_old_number": pl.when(pl.col("_cd_is_card")).then(_as_number(old_payload)),
+                "_cd_new_number": pl.when(pl.col("_cd_is_card")).then(_as_number(pl.col("_cd_payload"))),
+            }
+        )
+        error = (old_check - _shape.luhn_check_digit(pl.col("_cd_old_number"))) % 10
+        new_check = ((_shape.luhn_check_digit(pl.col("_cd_new_number")) + error) % 10).cast(pl.String)
         new_digits = (
             pl.when(pl.col("_cd_is_card"))
             .then(pl.col("_cd_payload") + new_check)
@@ -85,6 +92,10 @@ class Card(Masker):
         steps.append({"_cd_new": new_digits})
         steps += _shape.fill_layout_steps("_cd_skel", "_cd_new", "_cd_letters", OUTPUT, ctx, "_cd")
         return steps
+
+
+def _as_number(digits: pl.Expr) -> pl.Expr:
+    return digits.str.to_integer(base=10, dtype=pl.UInt64, strict=False)
 
 
 MASKER = Card()

@@ -74,35 +74,54 @@ def _iban_steps(value: pl.Expr, ctx: MaskContext) -> Steps:
     ]
     steps += _shape.permute_steps("_ib_part_digits", "_ib_part_new", ctx, "_ib_tweak", "_ib")
     steps += _shape.refill_steps("_ib_part_skel", "_ib_part_new", "_ib_part", "_ibp")
-    new_part = pl.col("_ib_part")
-    old_key = bban.str.slice(21, 2).str.to_integer(strict=False)
-    new_key = (_rib_key(new_part) + (old_key - _rib_key(bban.str.slice(0, 21)))) % 100
+    # Texts that the checksums read several times get columns of their own (read, not recomputed).
+    fr_col = pl.col("_ib_fr")
     steps.append(
         {
-            "_ib_bban": pl.when(pl.col("_ib_fr"))
+            "_ib_rib_old": pl.when(fr_col).then(_numerify_fr(bban.str.slice(0, 21))),
+            "_ib_rib_new": pl.when(fr_col).then(_numerify_fr(pl.col("_ib_part"))),
+        }
+    )
+    old_key = bban.str.slice(21, 2).str.to_integer(strict=False)
+    new_key = (_rib_key(pl.col("_ib_rib_new")) + (old_key - _rib_key(pl.col("_ib_rib_old")))) % 100
+    new_part = pl.col("_ib_part")
+    steps.append(
+        {
+            "_ib_bban": pl.when(fr_col)
             .then(new_part + new_key.cast(pl.String).str.zfill(2))
             .otherwise(new_part)
         }
     )
     # ISO 7064 mod 97-10: check = 98 - (BBAN + country + "00") mod 97, letters as two digits each.
+    steps.append(
+        {"_ib_num_old": _numeric(bban, country), "_ib_num_new": _numeric(pl.col("_ib_bban"), country)}
+    )
     old_check = upper.str.slice(2, 2).str.to_integer(strict=False)
-    error = old_check - _check_digits(bban, country)
-    new_check = (_check_digits(pl.col("_ib_bban"), country) + error) % 100
+    error = old_check - _check_digits(pl.col("_ib_num_old"))
+    new_check = (_check_digits(pl.col("_ib_num_new")) + error) % 100
     new_digits = new_check.cast(pl.String).str.zfill(2) + _shape.digits_of(pl.col("_ib_bban"))
     steps.append({"_ib_new_digits": new_digits})
     steps += _shape.refill_steps("_ib_layout", "_ib_new_digits", "_ib_out", "_ibl")
     return steps
 
 
-def _check_digits(bban: pl.Expr, country: pl.Expr) -> pl.Expr:
-    """The ISO 13616 check digits (2..98) of an upper-case BBAN in a country."""
-    numeric = (bban + country + "00").str.replace_many(_LETTERS, _LETTER_NUMBERS)
+def _numeric(bban: pl.Expr, country: pl.Expr) -> pl.Expr:
+    """BBAN + country + "00" with letters as two digits each (A=10 ... Z=35), as ISO 7064 reads it."""
+    return (bban + country + "00").str.replace_many(_LETTERS, _LETTER_NUMBERS)
+
+
+def _check_digits(numeric: pl.Expr) -> pl.Expr:
+    """The ISO 13616 check digits (2..98) for the numeric text of BBAN + country + "00"."""
     return 98 - _shape.mod97(numeric, MAX_NUMERIC)
 
 
-def _rib_key(first21: pl.Expr) -> pl.Expr:
-    """The French RIB key (1..97) of bank(5) branch(5) account(11), letters numerified as the RIB does."""
-    numbers = first21.str.replace_many(list(_FR_NUMERIFY), list(_FR_NUMERIFY.values()))
+def _numerify_fr(first21: pl.Expr) -> pl.Expr:
+    """Bank, branch and account with letters as the RIB counts them (A and J are 1, ... Z is 9)."""
+    return first21.str.replace_many(list(_FR_NUMERIFY), list(_FR_NUMERIFY.values()))
+
+
+def _rib_key(numbers: pl.Expr) -> pl.Expr:
+    """The French RIB key (1..97) of numerified bank(5) branch(5) account(11)."""
     bank = numbers.str.slice(0, 5).str.to_integer(strict=False)
     branch = numbers.str.slice(5, 5).str.to_integer(strict=False)
     account = numbers.str.slice(10, 11).str.to_integer(strict=False)

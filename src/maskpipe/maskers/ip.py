@@ -109,13 +109,15 @@ def _low_bits(number: pl.Expr, bits: pl.Expr) -> pl.Expr:
 
 
 def _parse_steps(value: pl.Expr) -> Steps:
-    parts = value.str.extract_groups(ADDRESS)
+    """Steps that read each value as IPv4 or IPv6 into _ip_hi/_ip_lo (UInt64), style flags and suffix.
+
+    Regex matches and splits are computed once into struct columns and read from there: Polars does
+    not reliably share a repeated sub-expression, and each read would match again.
+    """
     core = pl.col("_ip_core")
-    v4 = core.str.extract_groups(IPV4)
+    v4, embedded, tail = pl.col("_ip_v4parts"), pl.col("_ip_embparts"), pl.col("_ip_tailparts")
     octets = [v4.struct[i].cast(pl.UInt64) for i in range(4)]
     v4_number = ((octets[0] * 256 + octets[1]) * 256 + octets[2]) * 256 + octets[3]
-    embedded = core.str.extract_groups(EMBEDDED)
-    tail = embedded.struct[1].str.extract_groups(IPV4)
     tail_octets = [tail.struct[i].cast(pl.Int64) for i in range(4)]
     tail_hex = (
         (tail_octets[0] * 256 + tail_octets[1]).replace_strict(_HEX16, default=None, return_dtype=pl.String)
@@ -123,7 +125,7 @@ def _parse_steps(value: pl.Expr) -> Steps:
         + (tail_octets[2] * 256 + tail_octets[3]).replace_strict(_HEX16, default=None, return_dtype=pl.String)
     )
     hexcore = pl.col("_ip_hexcore")
-    halves = hexcore.str.split_exact("::", 1)
+    halves = pl.col("_ip_halves")
     head, rest = halves.struct[0], halves.struct[1]
     n_head = pl.when(head == "").then(0).otherwise(head.str.count_matches(":", literal=True) + 1)
     n_rest = pl.when(rest == "").then(0).otherwise(rest.str.count_matches(":", literal=True) + 1)
@@ -147,7 +149,7 @@ def _parse_steps(value: pl.Expr) -> Steps:
         & ~hexcore.str.contains(":::", literal=True)
         & (~compressed | (missing >= 1))
     )
-    groups = pl.col("_ip_expanded").str.split_exact(":", 7)
+    groups = pl.col("_ip_groups")
     group_ok = [groups.struct[i].str.contains(HEX_GROUP).fill_null(False) for i in range(8)]
     numbers = [groups.struct[i].str.to_integer(base=16, dtype=pl.UInt64, strict=False) for i in range(8)]
     hi6 = ((numbers[0] * 65536 + numbers[1]) * 65536 + numbers[2]) * 65536 + numbers[3]
@@ -157,17 +159,27 @@ def _parse_steps(value: pl.Expr) -> Steps:
         is_v6 = is_v6 & ok
     is_v4 = pl.col("_ip_v4num").is_not_null()
     hex_letters = core.str.replace_all(r"[^A-Fa-f]", "")
+    has_colon = core.str.contains(":", literal=True)
+    parts = pl.col("_ip_parts")
     return [
+        {"_ip_parts": value.str.extract_groups(ADDRESS)},
         {"_ip_core": parts.struct[0], "_ip_suffix": parts.struct[1]},
         {
+            "_ip_v4parts": pl.when(~has_colon).then(core).str.extract_groups(IPV4),
+            "_ip_embparts": pl.when(has_colon).then(core).str.extract_groups(EMBEDDED),
+        },
+        {"_ip_tailparts": embedded.struct[1].str.extract_groups(IPV4)},
+        {
             "_ip_v4num": v4_number,
-            "_ip_emb": tail_hex.is_not_null() & core.str.contains(":", literal=True),
+            "_ip_emb": tail_hex.is_not_null() & has_colon,
             "_ip_hexcore": pl.when(tail_hex.is_not_null())
             .then(embedded.struct[0] + tail_hex)
             .otherwise(core),
         },
-        {"_ip_v6ok": pl.when(core.str.contains(":", literal=True)).then(well_formed).otherwise(False)},
+        {"_ip_halves": pl.when(has_colon).then(hexcore).str.split_exact("::", 1)},
+        {"_ip_v6ok": pl.when(has_colon).then(well_formed).otherwise(False)},
         {"_ip_expanded": pl.when(pl.col("_ip_v6ok")).then(expanded)},
+        {"_ip_groups": pl.col("_ip_expanded").str.split_exact(":", 7)},
         {
             "_ip_v4": is_v4,
             "_ip_v6": pl.when(is_v4).then(False).otherwise(is_v6.fill_null(False)),

@@ -91,9 +91,8 @@ class Ssn(Masker):
 def _us_ssn_steps(ctx: MaskContext) -> Steps:
     digits = pl.col("_sn_digits")
     nine = digits.str.len_chars() == 9
-    area = digits.str.slice(0, 3).str.to_integer(strict=False)
-    group = digits.str.slice(3, 2).str.to_integer(strict=False)
-    serial = digits.str.slice(5, 4).str.to_integer(strict=False)
+    # Parts as integer columns (first step below): the rank formulas read each one several times.
+    area, group, serial = pl.col("_sn_area"), pl.col("_sn_group"), pl.col("_sn_serial")
     area_ok = (area >= 1) & (area <= 899) & (area != 666)
     area_rank = pl.when(area < 666).then(area - 1).otherwise(area - 2)
     bad_area_rank = pl.when(area == 0).then(0).when(area == 666).then(1).otherwise(area - 898)
@@ -114,6 +113,11 @@ def _us_ssn_steps(ctx: MaskContext) -> Steps:
     local = rank - block_col.replace_strict(starts, return_dtype=pl.Int64)
     local_text = pl.when(width == 0).then(pl.lit("")).otherwise(local.cast(pl.String).str.zfill(width))
     steps: Steps = [
+        {
+            "_sn_area": digits.str.slice(0, 3).str.to_integer(strict=False),
+            "_sn_group": digits.str.slice(3, 2).str.to_integer(strict=False),
+            "_sn_serial": digits.str.slice(5, 4).str.to_integer(strict=False),
+        },
         {"_sn_valid": valid, "_sn_nine": nine},
         {"_sn_rank": pl.when(pl.col("_sn_valid")).then(valid_rank).when(nine).then(invalid_rank)},
         {"_sn_block": block},

@@ -6,8 +6,8 @@ import polars as pl
 from pydantic import BaseModel
 
 from maskpipe.hashing import hmac_hex
-from maskpipe.maskers.base import MaskContext, Masker, NoParams, keep_nulls, single
-from maskpipe.steps import Steps
+from maskpipe.maskers.base import MaskContext, Masker, NoParams, keep_nulls
+from maskpipe.steps import OUTPUT, Steps
 
 # An optional "urn:uuid:" or "{", 32 hex digits with or without the four dashes, an optional "}".
 UUID_TEXT = (
@@ -40,57 +40,55 @@ class Uuid(Masker):
     )
 
     def steps(self, value: pl.Expr, dtype: pl.DataType, params: BaseModel, ctx: MaskContext) -> Steps:
+        # Each keyed digest is computed in a step of its own and read from there: Polars does not
+        # reliably share a repeated sub-expression, and a digest read five times would be hashed five times.
         if dtype == pl.Binary:
-            return single(keep_nulls(value, _v4_hex(value.bin.encode("hex"), ctx).str.decode("hex")))
-        parts = value.str.extract_groups(UUID_TEXT)
-        prefix, suffix = parts.struct[0].fill_null(""), parts.struct[6].fill_null("")
-        groups = [parts.struct[i] for i in range(1, 6)]
-        raw = pl.concat_str(groups)
-        hex32 = raw.str.to_lowercase()
-        new = _v4_hex(hex32, ctx)
+            return [
+                {"_uu_digest": hmac_hex(value.bin.encode("hex"), ctx.subkey)},
+                {OUTPUT: _v4(pl.col("_uu_digest")).str.decode("hex")},
+            ]
+        parts = pl.col("_uu_parts")
+        raw = pl.col("_uu_raw")
         dashed = value.str.contains("-", literal=True)
-        pieces = [
-            new.str.slice(0, 8),
-            new.str.slice(8, 4),
-            new.str.slice(12, 4),
-            new.str.slice(16, 4),
-            new.str.slice(20),
-        ]
-        body = pl.when(dashed).then(pl.concat_str(pieces, separator="-")).otherwise(new)
         upper = raw.str.contains(r"[A-F]") & ~raw.str.contains(r"[a-f]")
+        body = pl.when(dashed).then(_dashed(pl.col("_uu_new"))).otherwise(pl.col("_uu_new"))
         body = pl.when(upper).then(body.str.to_uppercase()).otherwise(body)
-        as_uuid = prefix + body + suffix
-        # Not a UUID: a keyed UUID of the text itself, under a subkey of its own.
-        other = _v4_hex(pl.when(raw.is_null() & (value != "")).then(value), ctx, "text")
-        other_text = pl.concat_str(
-            [
-                other.str.slice(0, 8),
-                other.str.slice(8, 4),
-                other.str.slice(12, 4),
-                other.str.slice(16, 4),
-                other.str.slice(20),
-            ],
-            separator="-",
-        )
+        as_uuid = parts.struct[0].fill_null("") + body + parts.struct[6].fill_null("")
         masked = (
-            pl.when(hex32.is_not_null())
+            pl.when(raw.is_not_null())
             .then(as_uuid)
             .when(value == "")
             .then(pl.lit(""))
-            .otherwise(other_text)
+            # Not a UUID: a keyed UUID of the text itself, under a subkey of its own.
+            .otherwise(_dashed(pl.col("_uu_other")))
         )
-        return single(keep_nulls(value, masked))
+        return [
+            {"_uu_parts": value.str.extract_groups(UUID_TEXT)},
+            {"_uu_raw": pl.concat_str([parts.struct[i] for i in range(1, 6)])},
+            {
+                "_uu_digest": hmac_hex(raw.str.to_lowercase(), ctx.subkey),
+                "_uu_other_digest": hmac_hex(
+                    pl.when(raw.is_null() & (value != "")).then(value), ctx.derive("text")
+                ),
+            },
+            {"_uu_new": _v4(pl.col("_uu_digest")), "_uu_other": _v4(pl.col("_uu_other_digest"))},
+            {OUTPUT: keep_nulls(value, masked)},
+        ]
 
 
-def _v4_hex(text: pl.Expr, ctx: MaskContext, purpose: str | None = None) -> pl.Expr:
-    """32 hex digits of HMAC-SHA256(text) with the version nibble 4 and the variant nibble 8-b."""
-    digest = hmac_hex(text, ctx.subkey if purpose is None else ctx.derive(purpose))
+def _v4(digest: pl.Expr) -> pl.Expr:
+    """32 hex digits of a digest with the version nibble set to 4 and the variant nibble to 8-b."""
     variant = (digest.str.slice(16, 1).str.to_integer(base=16) % 4).replace_strict(
         _VARIANT, return_dtype=pl.String
     )
     return pl.concat_str(
         [digest.str.slice(0, 12), pl.lit("4"), digest.str.slice(13, 3), variant, digest.str.slice(17, 15)]
     )
+
+
+def _dashed(hex32: pl.Expr) -> pl.Expr:
+    pieces = [hex32.str.slice(0, 8), hex32.str.slice(8, 4), hex32.str.slice(12, 4), hex32.str.slice(16, 4)]
+    return pl.concat_str([*pieces, hex32.str.slice(20)], separator="-")
 
 
 MASKER = Uuid()
