@@ -120,6 +120,11 @@ class IdentifierCollector:
             finally:
                 con.unregister("mp_identifiers")
             ids = ids.filter(~pl.col("__order").is_in(pl.Series(produced.column(0)).implode()))
+        ambiguous = _ambiguous_columns(con, specs, out)
+        if ambiguous:
+            ids = ids.with_columns(
+                pl.col("origins").list.set_difference(pl.lit(pl.Series([sorted(ambiguous)])))
+            ).filter(pl.col("origins").list.len() > 0)
         if self.sample.truncated:
             out.notes.append(
                 f"leaks: the PII re-scan searched a uniform sample of {ids.height:,} distinct source "
@@ -130,6 +135,38 @@ class IdentifierCollector:
             "substrings of text columns; escaped forms (JSON \\u escapes) are not searched."
         )
         return ids.select("value", "origins")
+
+
+# A column whose masked values are often other source values (a permutation of a small space such as
+# documentation IP ranges or postal codes, or names drawn from a dictionary the source shares) gives
+# identifiers whose presence in the copy proves nothing; above this share they are not searched.
+AMBIGUOUS_SHARE = 0.01
+
+
+def _ambiguous_columns(con: duckdb.DuckDBPyConnection, specs: list[TableSpec], out: Collector) -> set[str]:
+    found: set[str] = set()
+    for spec in specs:
+        source = sql_file(spec.src_path)
+        for m in spec.masked:
+            if not (m.is_text and m.deterministic):
+                continue
+            # Values the masker leaves as they are (fixed points) are not counted: they are expected.
+            i = m.index
+            row = con.execute(
+                f"WITH f AS (SELECT m{i} AS s, e{i} AS e FROM {source} WHERE e{i} IS NOT NULL) "
+                "SELECT (SELECT count(DISTINCT e) FROM f), "
+                "(SELECT count(*) FROM (SELECT DISTINCT e AS v FROM f WHERE e IS DISTINCT FROM s) o "
+                "SEMI JOIN (SELECT DISTINCT s AS v FROM f WHERE s IS NOT NULL) i USING (v))"
+            ).fetchone()
+            outputs, shared = (int(row[0]), int(row[1])) if row else (0, 0)
+            if outputs and shared > 1 and shared / outputs > AMBIGUOUS_SHARE:
+                found.add(f"{spec.table}.{m.name}")
+                out.notes.append(
+                    f"leaks: values of {spec.table}.{m.name} are not searched by the PII re-scan: "
+                    f"{shared / outputs:.0%} of its masked values are other rows' source values, so finding "
+                    "one in the copy proves nothing (kept values are still checked row by row)."
+                )
+    return found
 
 
 _WORD_CHAR = r"[\p{L}\p{N}]"
