@@ -99,36 +99,38 @@ def _mixed_case(work: pl.LazyFrame) -> pl.LazyFrame:
     The pattern cycles over the output's letters (typically 25-30: name, token, domain), so two inputs
     that differ only in case give outputs that differ only in case whenever the input has no more
     letters than the output; a difference past that point is lost (documented limit).
+    Everything is keyed by the input value itself, never by a row position: the frame may be
+    re-evaluated per branch, and a distinct-values frame has no stable order.
     """
     from maskpipe.steps import INPUT
 
     source = pl.col(INPUT)
     mixed = (source != source.str.to_lowercase()) & (source != source.str.to_uppercase())
-    plain = work.filter(~mixed | source.is_null())
-    rows = work.filter(mixed & source.is_not_null()).with_row_index("_row")
-    pattern = (
-        rows.select(
-            "_row",
-            pl.col(INPUT).str.extract_all(r"\p{L}").list.eval(pl.element() != pl.element().str.to_lowercase()).alias("_p"),
-        )
+    distinct = work.filter(mixed & source.is_not_null()).select(INPUT, "_email_lower").unique()
+    pattern = distinct.select(
+        INPUT,
+        pl.col(INPUT).str.extract_all(r"\p{L}").list.eval(pl.element() != pl.element().str.to_lowercase()).alias("_p"),
     )
-    letters = (
-        rows.select("_row", pl.col("_email_lower").str.split("").alias("_c"))
-        .explode("_c")
+    cased = (
+        distinct.select(INPUT, pl.col("_email_lower").str.split("").alias("_c"))
+        .with_columns(_pos=pl.int_ranges(0, pl.col("_c").list.len()))
+        .explode(["_c", "_pos"])
         .with_columns(_is_letter=pl.col("_c").str.contains(r"^\p{L}$"))
-        .with_columns(_k=pl.col("_is_letter").cast(pl.Int64).cum_sum().over("_row") - 1)
-        .join(pattern, on="_row", how="left")
+        .sort(INPUT, "_pos")
+        .with_columns(_k=pl.col("_is_letter").cast(pl.Int64).cum_sum().over(INPUT) - 1)
+        .join(pattern, on=INPUT, how="left")
         .with_columns(
             _up=pl.col("_p").list.get(pl.col("_k") % pl.col("_p").list.len(), null_on_oob=True).fill_null(False)
         )
         .with_columns(
             _c=pl.when(pl.col("_is_letter") & pl.col("_up")).then(pl.col("_c").str.to_uppercase()).otherwise(pl.col("_c"))
         )
-        .group_by("_row", maintain_order=True)
-        .agg(pl.col("_c").str.join("").alias("_cased"))
+        .group_by(INPUT)
+        .agg(pl.col("_c").sort_by("_pos").str.join("").alias("_cased"))
     )
-    cased = rows.join(letters, on="_row", how="left").with_columns(pl.col("_cased").alias(OUTPUT)).drop("_row", "_cased")
-    return pl.concat([plain, cased.select(plain.collect_schema().names())])
+    # A left join that keeps row order: steps must not reorder the frame they are given.
+    joined = work.join(cased, on=INPUT, how="left", maintain_order="left")
+    return joined.with_columns(pl.coalesce("_cased", OUTPUT).alias(OUTPUT)).drop("_cased")
 
 
 MASKER = Email()
