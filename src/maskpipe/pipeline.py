@@ -7,14 +7,17 @@ sink's staging area and commits, or aborts and leaves the previous destination a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -157,46 +160,73 @@ def parents_first(tables: tuple[TablePlan, ...]) -> list[TablePlan]:
 
 
 def _prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
-    """Read the next batches in a background thread while this one is masked (bounded queue)."""
+    """Read the next batches in a background thread while this one is masked (bounded queue). Closing
+    this generator early stops the reader, which closes `batches` in its own thread."""
     q: queue.Queue[object] = queue.Queue(maxsize=depth)
     done = object()
+    stop = threading.Event()
 
     def produce() -> None:
         try:
             for batch in batches:
                 q.put(batch)
+                if stop.is_set():
+                    break
             q.put(done)
         except BaseException as exc:  # handed to the consumer, which re-raises it
             q.put(exc)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
 
     thread = threading.Thread(target=produce, name="maskpipe-reader", daemon=True)
     thread.start()
-    while True:
-        item = q.get()
-        if item is done:
-            break
-        if isinstance(item, BaseException):
-            raise item
-        assert isinstance(item, pa.RecordBatch)
-        yield item
-    thread.join()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, pa.RecordBatch)
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a reader waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                q.get(timeout=0.05)
+        thread.join()
 
 
-def _mask_table(run: PreparedRun, table_plan: TablePlan, batch_rows: int, progress: ProgressFn | None) -> TableReport:
+class _Cancelled(Exception):
+    """Another table failed: this one stops at its next batch."""
+
+
+def _mask_table(
+    run: PreparedRun, table_plan: TablePlan, batch_rows: int, progress: ProgressFn | None,
+    source: Source | None = None, sink: Any = None, cancel: threading.Event | None = None,
+) -> TableReport:
+    source = source or run.source
+    sink = sink or run.sink
     table = table_plan.table
     report = TableReport(table.qualified, masked_columns={c.column: f"{c.masker} ({c.origin})" for c in table_plan.columns})
     start = time.perf_counter()
     out_schema: list[pa.Schema] = []
 
     def batches() -> Iterator[pa.RecordBatch]:
-        for batch in _prefetch(iter(run.source.read_batches(table, batch_rows))):
-            if not out_schema:
-                out_schema.append(output_schema(table_plan, batch.schema))
-            masked = mask_batch(batch, table_plan, run.key, out_schema[0])
-            report.rows += masked.num_rows
-            if progress:
-                progress(table.qualified, report.rows, time.perf_counter() - start, False)
-            yield masked
+        with contextlib.closing(_prefetch(iter(source.read_batches(table, batch_rows)))) as read:
+            for batch in read:
+                if cancel is not None and cancel.is_set():
+                    raise _Cancelled(table.qualified)
+                if not out_schema:
+                    out_schema.append(output_schema(table_plan, batch.schema))
+                masked = mask_batch(batch, table_plan, run.key, out_schema[0])
+                report.rows += masked.num_rows
+                if progress:
+                    progress(table.qualified, report.rows, time.perf_counter() - start, False)
+                yield masked
 
     # The sink needs the schema before the first batch: peek at the stream itself, and fall back to
     # the described columns for an empty table.
@@ -208,15 +238,107 @@ def _mask_table(run: PreparedRun, table_plan: TablePlan, batch_rows: int, progre
     else:
         described = pa.schema([pa.field(c.name, c.arrow_type) for c in table.columns if not c.generated])
         schema = output_schema(table_plan, described)
-    run.sink.write_table(table, schema, stream)
+    sink.write_table(table, schema, stream)
     report.seconds = time.perf_counter() - start
     if progress:
         progress(table.qualified, report.rows, report.seconds, True)
     return report
 
 
-def execute(run: PreparedRun, batch_rows: int = DEFAULT_BATCH_ROWS, progress: ProgressFn | None = None) -> RunReport:
-    """Stream every table through the transform into staging, then commit; on any failure, abort."""
+def default_jobs() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _open_workers(run: PreparedRun, jobs: int) -> list[tuple[Source, Any]]:
+    """(source, sink) pairs for `jobs` threads: the run's own pair first, then pairs from source.worker()
+    (the same snapshot over another connection) and sink.worker() (another staging connection). Fewer
+    when either end has no worker() or the servers refuse more connections (the run warns)."""
+    pairs: list[tuple[Source, Any]] = [(run.source, run.sink)]
+    make_source = getattr(run.source, "worker", None)
+    make_sink = getattr(run.sink, "worker", None)
+    if make_source is None or make_sink is None:
+        return pairs
+    while len(pairs) < jobs:
+        source = None
+        try:
+            source = make_source()
+            pairs.append((source, make_sink()))
+        except MaskpipeError as exc:
+            if source is not None and source is not run.source:
+                source.close()
+            run.report.warnings.append(
+                f"running {len(pairs)} table(s) at a time instead of {jobs}: another connection failed: "
+                f"{exc.problems[0].render() if exc.problems else exc}"
+            )
+            break
+    return pairs
+
+
+def _mask_tables(
+    run: PreparedRun, batch_rows: int, progress: ProgressFn | None, jobs: int
+) -> list[TableReport]:
+    """Every table through the transform into the sink, up to `jobs` at a time. Sinks that load without
+    constraints (those with worker()) take tables in any order: biggest first, so that the last one to
+    finish is short. Otherwise one at a time, parents first."""
+    ordered = parents_first(run.plan.tables)
+    pairs = _open_workers(run, jobs) if jobs > 1 and len(ordered) > 1 else [(run.source, run.sink)]
+    if len(pairs) == 1:
+        return [_mask_table(run, t, batch_rows, progress) for t in ordered]
+    position = {t.table.qualified: i for i, t in enumerate(ordered)}
+    todo: queue.SimpleQueue[TablePlan] = queue.SimpleQueue()
+    for t in sorted(ordered, key=lambda t: -(t.table.row_estimate or 0)):
+        todo.put(t)
+    reports: list[TableReport | None] = [None] * len(ordered)
+    errors: list[BaseException] = []
+    cancel = threading.Event()
+
+    def work(source: Source, sink: Any) -> None:
+        while not cancel.is_set():
+            try:
+                t = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done = _mask_table(run, t, batch_rows, progress, source, sink, cancel)
+                reports[position[t.table.qualified]] = done
+            except BaseException as exc:
+                if not isinstance(exc, _Cancelled):
+                    errors.append(exc)
+                cancel.set()
+                return
+
+    threads = [
+        threading.Thread(target=work, args=pair, name=f"maskpipe-table-{i}", daemon=True)
+        for i, pair in enumerate(pairs)
+    ]
+    try:
+        for th in threads:
+            th.start()
+        for th in threads:
+            while th.is_alive():  # a timed join lets Ctrl-C through to this thread
+                th.join(0.2)
+    except BaseException:
+        cancel.set()  # each thread stops at its next batch; their connections stay theirs until then
+        for th in threads:
+            th.join()
+        raise
+    finally:
+        for source, _ in pairs[1:]:
+            source.close()
+    if errors:
+        raise errors[0]
+    return [r for r in reports if r is not None]
+
+
+def execute(
+    run: PreparedRun,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: ProgressFn | None = None,
+    jobs: int | None = None,
+) -> RunReport:
+    """Stream every table through the transform into staging, up to `jobs` tables at a time (default
+    default_jobs()), then commit; on any failure, abort. `progress` may be called from several threads."""
+    jobs = default_jobs() if jobs is None else max(1, jobs)
     start = time.perf_counter()
     report = run.report
     try:
@@ -228,8 +350,7 @@ def execute(run: PreparedRun, batch_rows: int = DEFAULT_BATCH_ROWS, progress: Pr
                 "maskpipe_version": maskpipe.__version__,
                 "mapping_version": MAPPING_VERSION,
             }
-        for table_plan in parents_first(run.plan.tables):
-            report.tables.append(_mask_table(run, table_plan, batch_rows, progress))
+        report.tables.extend(_mask_tables(run, batch_rows, progress, jobs))
         run.sink.commit()
         report.warnings += [w.render() if hasattr(w, "render") else str(w) for w in getattr(run.sink, "warnings", [])]
         report.status = "ok"
@@ -252,7 +373,7 @@ def execute(run: PreparedRun, batch_rows: int = DEFAULT_BATCH_ROWS, progress: Pr
 
 def run(
     rules_dir: Path, source_uri: str, dest_uri: str, key: MaskingKey,
-    batch_rows: int = DEFAULT_BATCH_ROWS, progress: ProgressFn | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS, progress: ProgressFn | None = None, jobs: int | None = None,
 ) -> RunReport:
     """extract -> transform -> load, with every check first."""
-    return execute(prepare(load_rules(rules_dir), source_uri, dest_uri, key), batch_rows, progress)
+    return execute(prepare(load_rules(rules_dir), source_uri, dest_uri, key), batch_rows, progress, jobs)

@@ -247,6 +247,43 @@ def test_source_session_refuses_writes(source, pg_trap_dbs):
     assert pg_trap_dbs.cluster.scalar(pg_trap_dbs.source, "SELECT count(*) FROM public.ticket") == "20"
 
 
+def test_worker_reads_the_parents_snapshot_on_its_own_read_only_connection(source, pg_trap_dbs):
+    tables = _tables(source)
+    before = _read(source, tables["public.bulk"])
+    pg_trap_dbs.cluster.execute(
+        pg_trap_dbs.source,
+        "INSERT INTO public.bulk VALUES (20001, 'late', now()); UPDATE public.bulk SET v = 'changed';",
+    )
+    workers = [source.worker(), source.worker()]  # made after the change: still the parent's snapshot
+    try:
+        for w in workers:
+            assert w._connection() is not source._connection()
+            assert w.export_snapshot() == source.export_snapshot()
+            assert _read(w, tables["public.bulk"]).equals(before)
+            assert _read(w, tables["public.ticket"]).num_rows == 20
+            cur = w._connection().cursor()
+            try:
+                with pytest.raises(Exception, match="read-only"):
+                    cur.execute("INSERT INTO public.ticket (title) VALUES ('nope')")
+            finally:
+                cur.close()
+    finally:
+        for w in workers:
+            w.close()
+    assert _read(source, tables["public.bulk"]).equals(before)  # the parent is unaffected by its workers
+
+
+def test_worker_of_a_closed_source_fails_clearly(pg_trap_dbs):
+    parent = PostgresSource(pg_trap_dbs.source_uri)
+    parent.describe()
+    parent.export_snapshot()
+    orphan = PostgresSource(pg_trap_dbs.source_uri)
+    orphan._imported = parent.export_snapshot()
+    parent.close()  # the exporting transaction ends: its snapshot can no longer be adopted
+    with pytest.raises(MaskpipeError, match="read-only snapshot"):
+        orphan._connection()
+
+
 def test_abandoned_generator_leaves_the_source_usable(source):
     t = _tables(source)
     gen = source.read_batches(t["public.bulk"], batch_rows=1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import polars as pl
@@ -329,6 +330,44 @@ def test_write_before_begin_is_an_error():
     sink = PostgresSink("postgresql://u@127.0.0.1:1/copy", "postgresql://u@127.0.0.1:1/src")
     with pytest.raises(RunFailed):
         sink.write_table(TableInfo("public", "t", ()), pa.schema([]), [])
+    with pytest.raises(RunFailed):
+        sink.worker()
+
+
+def test_workers_load_tables_from_threads_in_any_order(pg_trap_dbs):
+    """Two threads, each with a source worker (same snapshot) and a sink worker (own staging connection),
+    children before parents: the copy equals the source once post-data has added the keys."""
+    cluster = pg_trap_dbs.cluster
+    with PostgresSource(pg_trap_dbs.source_uri) as src:
+        tables = src.describe()
+        snapshot = src.export_snapshot()
+        sink = PostgresSink(pg_trap_dbs.dest_uri, pg_trap_dbs.source_uri, source_snapshot=snapshot)
+        sink.begin(tables)
+        pairs = [(src.worker(), sink.worker()) for _ in range(2)]
+        todo = list(reversed(tables))
+        errors: list[BaseException] = []
+
+        def work(reader: PostgresSource, writer) -> None:
+            try:
+                while todo:
+                    t = todo.pop()
+                    schema = pa.schema([(c.name, c.arrow_type) for c in t.columns if not c.generated])
+                    writer.write_table(t, schema, _through_polars(reader.read_batches(t, 3000)))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=pair) for pair in pairs]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        for reader, _ in pairs:
+            reader.close()
+        assert errors == []
+        sink.commit()
+    assert sink.warnings == []
+    assert _fingerprint(cluster, pg_trap_dbs.dest) == _fingerprint(cluster, pg_trap_dbs.source)
+    assert _catalog_counts(cluster, pg_trap_dbs.dest) == _catalog_counts(cluster, pg_trap_dbs.source)
 
 
 def test_round_trip_with_password_role_and_keyword_conninfo(pg_trap_dbs):

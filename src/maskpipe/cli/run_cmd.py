@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 import click
@@ -10,27 +11,44 @@ import click
 from maskpipe.cli.common import is_tty, resolve, warn, write_json
 from maskpipe.extract.base import DEFAULT_BATCH_ROWS
 from maskpipe.model import MaskpipeError, RunFailed
-from maskpipe.pipeline import RunReport, execute, prepare
+from maskpipe.pipeline import RunReport, default_jobs, execute, prepare
 from maskpipe.rules.model import load_rules
 
 
 class _Progress:
-    """Per-table progress on a terminal (rewritten in place); silent when stderr is not a terminal."""
+    """Per-table progress on a terminal (one line rewritten in place, naming every table in flight);
+    silent when stderr is not a terminal. Called from the pipeline's table threads: one lock guards it."""
 
     def __init__(self) -> None:
         self.enabled = is_tty()
         self.last = 0.0
+        self.active: dict[str, tuple[int, float]] = {}  # table -> (rows, seconds), in start order
+        self.lock = threading.Lock()
 
     def __call__(self, table: str, rows: int, seconds: float, finished: bool) -> None:
         if not self.enabled:
             return
-        now = time.monotonic()
-        if not finished and now - self.last < 0.2:
-            return
-        self.last = now
-        rate = rows / seconds if seconds > 0 else 0.0
-        line = f"  {table:<40} {rows:>12,} rows {rate:>12,.0f} rows/s"
-        click.echo(f"\r{line}" + ("\n" if finished else ""), err=True, nl=False)
+        with self.lock:
+            now = time.monotonic()
+            if finished:
+                self.active.pop(table, None)
+                line = f"  {table:<40} {rows:>12,} rows {_rate(rows, seconds):>12,.0f} rows/s"
+                click.echo(f"\r\x1b[K{line}", err=True)
+                self.last = 0.0  # redraw the tables still in flight at their next update
+                return
+            self.active[table] = (rows, seconds)
+            if now - self.last < 0.2:
+                return
+            self.last = now
+            if len(self.active) == 1:
+                line = f"  {table:<40} {rows:>12,} rows {_rate(rows, seconds):>12,.0f} rows/s"
+            else:
+                line = "  " + " | ".join(f"{t} {r:,} rows" for t, (r, _) in self.active.items())
+            click.echo(f"\r\x1b[K{line}", err=True, nl=False)
+
+
+def _rate(rows: int, seconds: float) -> float:
+    return rows / seconds if seconds > 0 else 0.0
 
 
 def _summary(report: RunReport) -> str:
@@ -56,9 +74,11 @@ def _summary(report: RunReport) -> str:
 @click.option("--key-file", type=click.Path(dir_okay=False), help="File holding the masking key.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a machine-readable run report here.")
 @click.option("--batch-rows", default=DEFAULT_BATCH_ROWS, show_default=True, type=click.IntRange(1_000), help="Rows per Arrow batch (bounds memory).")
+@click.option("--jobs", default=default_jobs(), show_default=True, type=click.IntRange(1, 64),
+              help="Tables copied at a time (PostgreSQL destinations; others take one at a time).")
 @click.option("--validate", "validate_after", is_flag=True, help="Validate the copy after loading; fail the run on any finding.")
 def run(rules_dir: str | None, source: str | None, dest: str | None, pipeline_path: str | None, key_env: str | None,
-        key_file: str | None, json_path: str | None, batch_rows: int, validate_after: bool) -> None:
+        key_file: str | None, json_path: str | None, batch_rows: int, jobs: int, validate_after: bool) -> None:
     """Mask a snapshot with the rules in RULES_DIR (default rules/) into an isolated destination.
 
     Source and destination come from the flags, else from --pipeline, else from RULES_DIR/_defaults.yaml.
@@ -74,7 +94,7 @@ def run(rules_dir: str | None, source: str | None, dest: str | None, pipeline_pa
         report = prepared.report
         for w in prepared.plan.warnings:
             warn(w.render())
-        execute(prepared, batch_rows, _Progress())
+        execute(prepared, batch_rows, _Progress(), jobs)
         if validate_after:
             from maskpipe.cli.validate_cmd import validate_report
 

@@ -446,7 +446,8 @@ class _ColumnPlan:
 
 
 class PostgresSource:
-    """Reads one consistent snapshot of a PostgreSQL database. Tables are read one at a time."""
+    """Reads one consistent snapshot of a PostgreSQL database. Tables are read one at a time; worker()
+    gives another reader of the same snapshot for reading tables in parallel."""
 
     def __init__(self, uri: str, *, numeric_as_text: bool = False) -> None:
         self.uri = uri
@@ -456,6 +457,8 @@ class PostgresSource:
         self._schemas: dict[str, pa.Schema] = {}
         self._from: dict[str, str] = {}
         self._reading = False
+        self._exported: str | None = None  # this transaction's exported snapshot id
+        self._imported: str | None = None  # a worker: the snapshot it reads (its parent's export)
 
     # -- connection and snapshot ----------------------------------------------------------------------------
     def _connection(self) -> Any:
@@ -466,11 +469,17 @@ class PostgresSource:
                 # is READ ONLY, and REPEATABLE READ makes every table come from the same snapshot.
                 # row_security=off makes a table with RLS policies fail loudly instead of silently
                 # returning a subset of its rows (as pg_dump does).
+                # A worker adopts its parent's exported snapshot: it must be the transaction's first
+                # statement, and makes the worker see exactly what the parent sees.
+                adopt = (
+                    (f"SET TRANSACTION SNAPSHOT {quote_literal(self._imported)}",) if self._imported else ()
+                )
                 for stmt in (
                     *SESSION_SETTINGS,
                     "SET row_security = off",
                     "SET default_transaction_read_only = on",
                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                    *adopt,
                 ):
                     execute(conn, stmt)
             except adbc_driver_manager.Error as exc:
@@ -482,9 +491,25 @@ class PostgresSource:
         return self._conn
 
     def export_snapshot(self) -> str:
-        """The snapshot id (pg_export_snapshot) so that pg_dump --snapshot sees exactly what we read.
-        Valid while this source stays open."""
-        return str(fetch_all(self._connection(), "SELECT pg_catalog.pg_export_snapshot()")[0][0])
+        """The snapshot id (pg_export_snapshot) so that pg_dump --snapshot and worker() see exactly what
+        we read. Valid while this source (the one that exported it) stays open."""
+        if self._imported is not None:
+            return self._imported
+        if self._exported is None:
+            rows = fetch_all(self._connection(), "SELECT pg_catalog.pg_export_snapshot()")
+            self._exported = str(rows[0][0])
+        return self._exported
+
+    def worker(self) -> PostgresSource:
+        """Another source over its own connection that reads the very same snapshot (SET TRANSACTION
+        SNAPSHOT of this one's export, REPEATABLE READ READ ONLY), for reading tables in another thread.
+        Valid while this source stays open; close it before this one. Knows the tables this one described."""
+        snapshot = self.export_snapshot()
+        other = PostgresSource(self.uri, numeric_as_text=self.numeric_as_text)
+        other._imported = snapshot
+        other._plans, other._schemas, other._from = dict(self._plans), dict(self._schemas), dict(self._from)
+        other._connection()  # fail here, in the caller's thread, rather than half-way
+        return other
 
     def identity(self) -> str:
         conn = self._connection()

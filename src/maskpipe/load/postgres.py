@@ -147,6 +147,257 @@ def _storage(arr: pa.Array) -> pa.Array:
     return arr.storage if isinstance(arr, pa.ExtensionArray) else arr
 
 
+class _StageWriter:
+    """Loads tables into the staging database over one connection: ADBC's binary COPY, or a landing table
+    PostgreSQL casts from when a batch holds what the COPY writer cannot encode. Landing tables are
+    temporary, so writers on different connections never meet."""
+
+    def __init__(self, conn: Any, written: set[str]) -> None:
+        self._stage = conn
+        self._written = written  # shared with the sink: tables fully written (set.add is atomic)
+
+    def close(self) -> None:
+        if self._stage is not None:
+            with contextlib.suppress(Exception):
+                self._stage.close()
+            self._stage = None
+
+    def write_table(self, table: TableInfo, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+        if self._stage is None:
+            raise RunFailed("PostgresSink: this writer is closed")
+        targets = self._targets(table)
+        plans: dict[pa.Schema, tuple[list[_ColumnWrite], bool]] = {}
+        written = 0
+        direct_run: list[pa.RecordBatch] = []  # consecutive batches that go into one COPY
+        landing: list[_ColumnWrite] | None = None  # layout of the current landing table
+
+        def plan_for(s: pa.Schema) -> tuple[list[_ColumnWrite], bool]:
+            if s not in plans:
+                plans[s] = self._plan(table, s, targets)
+            return plans[s]
+
+        def flush_direct() -> None:
+            if direct_run:
+                self._ingest(table, direct_run)
+                direct_run.clear()
+
+        try:
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                cols, needs_landing = plan_for(batch.schema)
+                if not cols:
+                    raise RunFailed(f"--dest: no writable columns for {table.qualified}")
+                converted = None if needs_landing else self._convert_direct(table, batch, cols)
+                if converted is None:
+                    flush_direct()
+                    if landing != cols:
+                        self._create_landing(cols)
+                        landing = cols
+                    self._land(table, batch, cols)
+                else:
+                    if direct_run and direct_run[0].schema != converted.schema:
+                        flush_direct()
+                    direct_run.append(converted)
+                    if len(direct_run) >= 4:  # bounded memory: one COPY per few batches
+                        flush_direct()
+                written += batch.num_rows
+            flush_direct()
+            self._written.add(table.qualified)
+        finally:
+            if landing is not None:
+                with contextlib.suppress(Exception):
+                    execute(self._stage, f"DROP TABLE IF EXISTS pg_temp.{quote_ident(_LANDING)}")
+        return written
+
+    def _targets(self, table: TableInfo) -> dict[str, _Target]:
+        rows = fetch_all(
+            self._stage,
+            """
+            WITH RECURSIVE base(oid, base) AS (
+                SELECT oid, oid FROM pg_catalog.pg_type WHERE typtype <> 'd'
+                UNION ALL
+                SELECT t.oid, b.base FROM pg_catalog.pg_type t JOIN base b ON t.typbasetype = b.oid
+                 WHERE t.typtype = 'd'
+            )
+            SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), bt.typname,
+                   bt.typtype::text, bt.typcategory::text, a.attgenerated <> '',
+                   CASE WHEN a.atttypmod >= 0 THEN a.atttypmod ELSE dt.typtypmod END
+              FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_type dt ON dt.oid = a.atttypid
+              JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              JOIN base ON base.oid = a.atttypid
+              JOIN pg_catalog.pg_type bt ON bt.oid = base.base
+             WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum
+            """,
+            (table.schema, table.name),
+        )
+        if not rows:
+            raise RunFailed(f"--dest: table {table.qualified} is missing from the staging schema")
+        return {r[0]: _Target(*r) for r in rows}
+
+    def _plan(
+        self, table: TableInfo, schema: pa.Schema, targets: dict[str, _Target]
+    ) -> tuple[list[_ColumnWrite], bool]:
+        cols: list[_ColumnWrite] = []
+        problems = []
+        for field in schema:
+            target = targets.get(field.name)
+            if target is None:
+                problems.append(
+                    Problem(f"{table.qualified}.{field.name}", "column not found in the destination table")
+                )
+                continue
+            if target.generated:
+                continue  # the destination computes it from the (masked) columns it depends on
+            cols.append(_ColumnWrite(field.name, _write_mode(target, field.type), target))
+        if problems:
+            raise MaskpipeError(problems)
+        return cols, any(c.mode == "text" for c in cols)
+
+    @staticmethod
+    def _has_infinity(batch: pa.RecordBatch, cols: list[_ColumnWrite]) -> bool:
+        """True when a date32 / timestamp[us] column holds maskpipe's +/-infinity sentinels, which the
+        ADBC writer cannot encode (they go through the landing table)."""
+        for c in cols:
+            if c.mode != "temporal":
+                continue
+            arr = _storage(batch.column(c.name))
+            if arr.null_count == len(arr):
+                continue
+            if pa.types.is_date32(arr.type):
+                raw, pos, neg = arr.view(pa.int32()), DATE_POS_INF, DATE_NEG_INF
+            elif pa.types.is_timestamp(arr.type) and arr.type.unit == "us":
+                raw, pos, neg = arr.view(pa.int64()), TIMESTAMP_POS_INF, TIMESTAMP_NEG_INF
+            else:
+                continue
+            mm = pc.min_max(raw)
+            if mm["max"].as_py() == pos or mm["min"].as_py() == neg:
+                return True
+        return False
+
+    def _convert_direct(
+        self, table: TableInfo, batch: pa.RecordBatch, cols: list[_ColumnWrite]
+    ) -> pa.RecordBatch | None:
+        """The batch with every column in the Arrow type the writer needs, or None when this batch must
+        go through the landing table (+/-infinity, or numerics decimal128 cannot carry)."""
+        if self._has_infinity(batch, cols):
+            return None
+        arrays = []
+        for c in cols:
+            arr = batch.column(c.name)
+            if c.mode == "decimal":
+                want = c.target.decimal
+                raw = _storage(arr)
+                if raw.type != want:
+                    try:
+                        raw = raw.cast(want)
+                    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                        return None  # NaN, Infinity, more digits than the scale: PostgreSQL decides
+                arrays.append(raw)
+            else:
+                arrays.append(self._direct_array(table, c, arr))
+        return pa.RecordBatch.from_arrays(arrays, names=[c.name for c in cols])
+
+    @staticmethod
+    def _direct_array(table: TableInfo, c: _ColumnWrite, arr: pa.Array) -> pa.Array:
+        base = c.target.base
+        try:
+            if c.target.typtype == "e" or base in _TEXT_LIKE:
+                raw = _storage(arr)
+                return raw if _is_string(raw.type) else raw.cast(pa.large_string())
+            if base == "jsonb":
+                raw = _storage(arr)
+                return pa.ExtensionArray.from_storage(pa.json_(raw.type), raw)
+            if base in ("bytea", "uuid"):
+                return arr
+            if c.mode == "temporal":
+                # The writer converts any timestamp unit and zone itself (checked with ns and ms).
+                if base == "date":
+                    return arr if pa.types.is_date32(arr.type) else arr.cast(pa.date32())
+                return arr if pa.types.is_timestamp(arr.type) else arr.cast(pa.timestamp("us"))
+            return arr.cast(_NATIVE_ARROW[base])
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            # Arrow's message would quote the offending value: name the column instead.
+            raise RunFailed(
+                f"--dest: {table.qualified}.{c.name}: {arr.type} values do not fit the column type "
+                f"{c.target.sql_type}"
+            ) from None
+
+    def _ingest(self, table: TableInfo, batches: list[pa.RecordBatch]) -> None:
+        cur = self._stage.cursor()
+        try:
+            data = pa.Table.from_batches(batches) if len(batches) > 1 else batches[0]
+            cur.adbc_ingest(table.name, data, mode="append", db_schema_name=table.schema)
+        except adbc_driver_manager.Error as exc:
+            raise RunFailed(f"--dest: writing {table.qualified} failed: {safe_db_error(exc)}") from None
+        finally:
+            cur.close()
+
+    # Landing path: a temporary table whose text columns PostgreSQL casts into the real types.
+    def _create_landing(self, cols: list[_ColumnWrite]) -> None:
+        defs = []
+        for c in cols:
+            if c.mode in ("text", "decimal"):
+                typ = "text"
+            elif c.mode == "temporal":
+                typ = "int4" if c.target.base == "date" else "int8"
+            else:
+                typ = c.target.sql_type
+            defs.append(f"{quote_ident(c.name)} {typ}")
+        execute(self._stage, f"DROP TABLE IF EXISTS pg_temp.{quote_ident(_LANDING)}")
+        execute(self._stage, f"CREATE TEMP TABLE {quote_ident(_LANDING)} ({', '.join(defs)})")
+
+    def _land(self, table: TableInfo, batch: pa.RecordBatch, cols: list[_ColumnWrite]) -> None:
+        arrays, exprs = [], []
+        for c in cols:
+            arr = batch.column(c.name)
+            ident = quote_ident(c.name)
+            if c.mode in ("text", "decimal"):
+                arrays.append(_to_text(table, c, arr))
+                exprs.append(f"{ident}::{c.target.sql_type}")
+            elif c.mode == "temporal":
+                arrays.append(_temporal_raw(arr, c.target.base))
+                exprs.append(_temporal_sql(ident, c.target))
+            else:
+                arrays.append(self._direct_array(table, c, arr))
+                exprs.append(ident)
+        land = pa.RecordBatch.from_arrays(arrays, names=[c.name for c in cols])
+        target_cols = ", ".join(quote_ident(c.name) for c in cols)
+        cur = self._stage.cursor()
+        try:
+            cur.adbc_ingest(_LANDING, land, mode="append", temporary=True)
+            # OVERRIDING SYSTEM VALUE keeps the source's values in GENERATED ALWAYS identity columns.
+            cur.execute(
+                f"INSERT INTO {qualified_name(table.schema, table.name)} ({target_cols}) "
+                f"OVERRIDING SYSTEM VALUE SELECT {', '.join(exprs)} FROM pg_temp.{quote_ident(_LANDING)}"
+            )
+            cur.execute(f"TRUNCATE pg_temp.{quote_ident(_LANDING)}")
+        except adbc_driver_manager.Error as exc:
+            column = self._failing_cast(cols) if (sqlstate_of(exc) or "").startswith("22") else None
+            where = f"{table.qualified}.{column}" if column else table.qualified
+            raise RunFailed(f"--dest: writing {where} failed: {safe_db_error(exc)}") from None
+        finally:
+            cur.close()
+
+    def _failing_cast(self, cols: list[_ColumnWrite]) -> str | None:
+        """Which column's text PostgreSQL refused (its message names the type, not the column)."""
+        for c in cols:
+            if c.mode not in ("text", "decimal"):
+                continue
+            try:
+                fetch_all(
+                    self._stage,
+                    f"SELECT count({quote_ident(c.name)}::{c.target.sql_type}) "
+                    f"FROM pg_temp.{quote_ident(_LANDING)}",
+                )
+            except adbc_driver_manager.Error:
+                return c.name
+        return None
+
+
 class PostgresSink:
     """Writes a full copy into `uri`'s database atomically. `source_uri` supplies the schema (pg_dump)
     and the sequence values. Pass `source_snapshot` (PostgresSource.export_snapshot()) so that pg_dump
@@ -179,6 +430,7 @@ class PostgresSink:
         self._snapshot = source_snapshot
         self._keep_owners = keep_owners_and_privileges
         self._stage: Any = None
+        self._workers: list[_StageWriter] = []
         self._post_data: str | None = None
         self._state = "new"  # new -> staging -> committed | aborted
         self._written: set[str] = set()
@@ -420,237 +672,24 @@ class PostgresSink:
     def write_table(self, table: TableInfo, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
         if self._stage is None:
             raise RunFailed("PostgresSink.write_table called before begin()")
-        targets = self._targets(table)
-        plans: dict[pa.Schema, tuple[list[_ColumnWrite], bool]] = {}
-        written = 0
-        direct_run: list[pa.RecordBatch] = []  # consecutive batches that go into one COPY
-        landing: list[_ColumnWrite] | None = None  # layout of the current landing table
+        return _StageWriter(self._stage, self._written).write_table(table, schema, batches)
 
-        def plan_for(s: pa.Schema) -> tuple[list[_ColumnWrite], bool]:
-            if s not in plans:
-                plans[s] = self._plan(table, s, targets)
-            return plans[s]
-
-        def flush_direct() -> None:
-            if direct_run:
-                self._ingest(table, direct_run)
-                direct_run.clear()
-
+    def worker(self) -> _StageWriter:
+        """A writer over a staging connection of its own, for loading tables from another thread (tables
+        load without keys or FKs until commit(), so they may come in any order). Use each from one thread
+        at a time; commit() and abort() close them, so finish every write first."""
+        if self._stage is None:
+            raise RunFailed("PostgresSink.worker called before begin()")
+        conn = connect(with_dbname(self.uri, self.staging_name), "--dest")
         try:
-            for batch in batches:
-                if batch.num_rows == 0:
-                    continue
-                cols, needs_landing = plan_for(batch.schema)
-                if not cols:
-                    raise RunFailed(f"--dest: no writable columns for {table.qualified}")
-                converted = None if needs_landing else self._convert_direct(table, batch, cols)
-                if converted is None:
-                    flush_direct()
-                    if landing != cols:
-                        self._create_landing(cols)
-                        landing = cols
-                    self._land(table, batch, cols)
-                else:
-                    if direct_run and direct_run[0].schema != converted.schema:
-                        flush_direct()
-                    direct_run.append(converted)
-                    if len(direct_run) >= 4:  # bounded memory: one COPY per few batches
-                        flush_direct()
-                written += batch.num_rows
-            flush_direct()
-            self._written.add(table.qualified)
-        finally:
-            if landing is not None:
-                with contextlib.suppress(Exception):
-                    execute(self._stage, f"DROP TABLE IF EXISTS pg_temp.{quote_ident(_LANDING)}")
-        return written
-
-    def _targets(self, table: TableInfo) -> dict[str, _Target]:
-        rows = fetch_all(
-            self._stage,
-            """
-            WITH RECURSIVE base(oid, base) AS (
-                SELECT oid, oid FROM pg_catalog.pg_type WHERE typtype <> 'd'
-                UNION ALL
-                SELECT t.oid, b.base FROM pg_catalog.pg_type t JOIN base b ON t.typbasetype = b.oid
-                 WHERE t.typtype = 'd'
-            )
-            SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), bt.typname,
-                   bt.typtype::text, bt.typcategory::text, a.attgenerated <> '',
-                   CASE WHEN a.atttypmod >= 0 THEN a.atttypmod ELSE dt.typtypmod END
-              FROM pg_catalog.pg_attribute a
-              JOIN pg_catalog.pg_type dt ON dt.oid = a.atttypid
-              JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-              JOIN base ON base.oid = a.atttypid
-              JOIN pg_catalog.pg_type bt ON bt.oid = base.base
-             WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-             ORDER BY a.attnum
-            """,
-            (table.schema, table.name),
-        )
-        if not rows:
-            raise RunFailed(f"--dest: table {table.qualified} is missing from the staging schema")
-        return {r[0]: _Target(*r) for r in rows}
-
-    def _plan(
-        self, table: TableInfo, schema: pa.Schema, targets: dict[str, _Target]
-    ) -> tuple[list[_ColumnWrite], bool]:
-        cols: list[_ColumnWrite] = []
-        problems = []
-        for field in schema:
-            target = targets.get(field.name)
-            if target is None:
-                problems.append(
-                    Problem(f"{table.qualified}.{field.name}", "column not found in the destination table")
-                )
-                continue
-            if target.generated:
-                continue  # the destination computes it from the (masked) columns it depends on
-            cols.append(_ColumnWrite(field.name, _write_mode(target, field.type), target))
-        if problems:
-            raise MaskpipeError(problems)
-        return cols, any(c.mode == "text" for c in cols)
-
-    @staticmethod
-    def _has_infinity(batch: pa.RecordBatch, cols: list[_ColumnWrite]) -> bool:
-        """True when a date32 / timestamp[us] column holds maskpipe's +/-infinity sentinels, which the
-        ADBC writer cannot encode (they go through the landing table)."""
-        for c in cols:
-            if c.mode != "temporal":
-                continue
-            arr = _storage(batch.column(c.name))
-            if arr.null_count == len(arr):
-                continue
-            if pa.types.is_date32(arr.type):
-                raw, pos, neg = arr.view(pa.int32()), DATE_POS_INF, DATE_NEG_INF
-            elif pa.types.is_timestamp(arr.type) and arr.type.unit == "us":
-                raw, pos, neg = arr.view(pa.int64()), TIMESTAMP_POS_INF, TIMESTAMP_NEG_INF
-            else:
-                continue
-            mm = pc.min_max(raw)
-            if mm["max"].as_py() == pos or mm["min"].as_py() == neg:
-                return True
-        return False
-
-    def _convert_direct(
-        self, table: TableInfo, batch: pa.RecordBatch, cols: list[_ColumnWrite]
-    ) -> pa.RecordBatch | None:
-        """The batch with every column in the Arrow type the writer needs, or None when this batch must
-        go through the landing table (+/-infinity, or numerics decimal128 cannot carry)."""
-        if self._has_infinity(batch, cols):
-            return None
-        arrays = []
-        for c in cols:
-            arr = batch.column(c.name)
-            if c.mode == "decimal":
-                want = c.target.decimal
-                raw = _storage(arr)
-                if raw.type != want:
-                    try:
-                        raw = raw.cast(want)
-                    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                        return None  # NaN, Infinity, more digits than the scale: PostgreSQL decides
-                arrays.append(raw)
-            else:
-                arrays.append(self._direct_array(table, c, arr))
-        return pa.RecordBatch.from_arrays(arrays, names=[c.name for c in cols])
-
-    @staticmethod
-    def _direct_array(table: TableInfo, c: _ColumnWrite, arr: pa.Array) -> pa.Array:
-        base = c.target.base
-        try:
-            if c.target.typtype == "e" or base in _TEXT_LIKE:
-                raw = _storage(arr)
-                return raw if _is_string(raw.type) else raw.cast(pa.large_string())
-            if base == "jsonb":
-                raw = _storage(arr)
-                return pa.ExtensionArray.from_storage(pa.json_(raw.type), raw)
-            if base in ("bytea", "uuid"):
-                return arr
-            if c.mode == "temporal":
-                # The writer converts any timestamp unit and zone itself (checked with ns and ms).
-                if base == "date":
-                    return arr if pa.types.is_date32(arr.type) else arr.cast(pa.date32())
-                return arr if pa.types.is_timestamp(arr.type) else arr.cast(pa.timestamp("us"))
-            return arr.cast(_NATIVE_ARROW[base])
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            # Arrow's message would quote the offending value: name the column instead.
-            raise RunFailed(
-                f"--dest: {table.qualified}.{c.name}: {arr.type} values do not fit the column type "
-                f"{c.target.sql_type}"
-            ) from None
-
-    def _ingest(self, table: TableInfo, batches: list[pa.RecordBatch]) -> None:
-        cur = self._stage.cursor()
-        try:
-            data = pa.Table.from_batches(batches) if len(batches) > 1 else batches[0]
-            cur.adbc_ingest(table.name, data, mode="append", db_schema_name=table.schema)
-        except adbc_driver_manager.Error as exc:
-            raise RunFailed(f"--dest: writing {table.qualified} failed: {safe_db_error(exc)}") from None
-        finally:
-            cur.close()
-
-    # Landing path: a temporary table whose text columns PostgreSQL casts into the real types.
-    def _create_landing(self, cols: list[_ColumnWrite]) -> None:
-        defs = []
-        for c in cols:
-            if c.mode in ("text", "decimal"):
-                typ = "text"
-            elif c.mode == "temporal":
-                typ = "int4" if c.target.base == "date" else "int8"
-            else:
-                typ = c.target.sql_type
-            defs.append(f"{quote_ident(c.name)} {typ}")
-        execute(self._stage, f"DROP TABLE IF EXISTS pg_temp.{quote_ident(_LANDING)}")
-        execute(self._stage, f"CREATE TEMP TABLE {quote_ident(_LANDING)} ({', '.join(defs)})")
-
-    def _land(self, table: TableInfo, batch: pa.RecordBatch, cols: list[_ColumnWrite]) -> None:
-        arrays, exprs = [], []
-        for c in cols:
-            arr = batch.column(c.name)
-            ident = quote_ident(c.name)
-            if c.mode in ("text", "decimal"):
-                arrays.append(_to_text(table, c, arr))
-                exprs.append(f"{ident}::{c.target.sql_type}")
-            elif c.mode == "temporal":
-                arrays.append(_temporal_raw(arr, c.target.base))
-                exprs.append(_temporal_sql(ident, c.target))
-            else:
-                arrays.append(self._direct_array(table, c, arr))
-                exprs.append(ident)
-        land = pa.RecordBatch.from_arrays(arrays, names=[c.name for c in cols])
-        target_cols = ", ".join(quote_ident(c.name) for c in cols)
-        cur = self._stage.cursor()
-        try:
-            cur.adbc_ingest(_LANDING, land, mode="append", temporary=True)
-            # OVERRIDING SYSTEM VALUE keeps the source's values in GENERATED ALWAYS identity columns.
-            cur.execute(
-                f"INSERT INTO {qualified_name(table.schema, table.name)} ({target_cols}) "
-                f"OVERRIDING SYSTEM VALUE SELECT {', '.join(exprs)} FROM pg_temp.{quote_ident(_LANDING)}"
-            )
-            cur.execute(f"TRUNCATE pg_temp.{quote_ident(_LANDING)}")
-        except adbc_driver_manager.Error as exc:
-            column = self._failing_cast(cols) if (sqlstate_of(exc) or "").startswith("22") else None
-            where = f"{table.qualified}.{column}" if column else table.qualified
-            raise RunFailed(f"--dest: writing {where} failed: {safe_db_error(exc)}") from None
-        finally:
-            cur.close()
-
-    def _failing_cast(self, cols: list[_ColumnWrite]) -> str | None:
-        """Which column's text PostgreSQL refused (its message names the type, not the column)."""
-        for c in cols:
-            if c.mode not in ("text", "decimal"):
-                continue
-            try:
-                fetch_all(
-                    self._stage,
-                    f"SELECT count({quote_ident(c.name)}::{c.target.sql_type}) "
-                    f"FROM pg_temp.{quote_ident(_LANDING)}",
-                )
-            except adbc_driver_manager.Error:
-                return c.name
-        return None
+            for stmt in SESSION_SETTINGS:
+                execute(conn, stmt)
+        except BaseException:
+            conn.close()
+            raise
+        writer = _StageWriter(conn, self._written)
+        self._workers.append(writer)
+        return writer
 
     # -- commit / abort ---------------------------------------------------------------------------------
     def commit(self) -> None:
@@ -787,6 +826,9 @@ class PostgresSink:
                 raise RunFailed(f"--dest: setting sequence values failed: {safe_db_error(exc)}") from None
 
     def _close_stage(self) -> None:
+        workers, self._workers = self._workers, []
+        for w in workers:
+            w.close()
         if self._stage is not None:
             with contextlib.suppress(Exception):
                 self._stage.close()
