@@ -63,13 +63,14 @@ class Ip(Masker):
     network on bits whose round function is HMAC-SHA256 under the domain's subkey, tweaked by the kept
     prefix. That is a bijection, so distinct addresses stay distinct (a UNIQUE column stays unique);
     public addresses whose image falls into a special range go round again (cycle-walking, 24
-    rounds, then they stay where they are: odds below 1e-20 with no prefix kept). IPv4 is written in
+    rounds, then the last image stands: odds below 1e-20 with no prefix kept). IPv4 is written in
     dotted decimal; IPv6 in RFC 5952 form, or fully expanded when the input was, upper case when the
     input was, with an embedded IPv4 tail ("::ffff:10.1.2.3") kept as such. Zone ("%eth0") and prefix
     length ("/24") suffixes are kept as written. Two spellings of one IPv6 address are one address and
     map alike. IPv4-mapped addresses (::ffff:a.b.c.d) stay in ::ffff:0:0/96, whatever the class of
     the embedded IPv4. Text that is not an address (including IPv4 with leading zeros) is masked as text:
-    digits permuted, letters shifted by a keyed pad.
+    digits permuted, letters shifted by a keyed pad; such text can, rarely, come out reading as an
+    address ("1.2.3.04" -> "5.6.7.89"), the one way two inputs could share an output.
     """
 
     name = "ip"
