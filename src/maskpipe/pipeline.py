@@ -211,6 +211,9 @@ def _mask_table(
     source = source or run.source
     sink = sink or run.sink
     table = table_plan.table
+    copied = _copy_unmasked(table_plan, source, sink, progress, cancel)
+    if copied is not None:
+        return copied
     report = TableReport(table.qualified, masked_columns={c.column: f"{c.masker} ({c.origin})" for c in table_plan.columns})
     start = time.perf_counter()
     out_schema: list[pa.Schema] = []
@@ -242,6 +245,30 @@ def _mask_table(
     report.seconds = time.perf_counter() - start
     if progress:
         progress(table.qualified, report.rows, report.seconds, True)
+    return report
+
+
+def _copy_unmasked(
+    table_plan: TablePlan,
+    source: Source,
+    sink: Any,
+    progress: ProgressFn | None,
+    cancel: threading.Event | None,
+) -> TableReport | None:
+    """A table no rule masks goes from server to server without passing through Arrow, when the source
+    can stream its stored rows (copy_out) and the sink can take them as they are (copy_in): PostgreSQL
+    to PostgreSQL. None when not."""
+    copy_out, copy_in = getattr(source, "copy_out", None), getattr(sink, "copy_in", None)
+    if table_plan.columns or copy_out is None or copy_in is None:
+        return None
+    out = copy_out(table_plan.table)
+    if out is None:
+        return None
+    start = time.perf_counter()
+    rows = copy_in(table_plan.table, out, cancel)
+    report = TableReport(table_plan.table.qualified, rows=rows, seconds=time.perf_counter() - start)
+    if progress:
+        progress(report.table, report.rows, report.seconds, True)
     return report
 
 
@@ -291,6 +318,7 @@ def _mask_tables(
     reports: list[TableReport | None] = [None] * len(ordered)
     errors: list[BaseException] = []
     cancel = threading.Event()
+    lock = threading.Lock()
 
     def work(source: Source, sink: Any) -> None:
         while not cancel.is_set():
@@ -302,9 +330,10 @@ def _mask_tables(
                 done = _mask_table(run, t, batch_rows, progress, source, sink, cancel)
                 reports[position[t.table.qualified]] = done
             except BaseException as exc:
-                if not isinstance(exc, _Cancelled):
-                    errors.append(exc)
-                cancel.set()
+                with lock:
+                    if not cancel.is_set():  # the first failure; the others only follow from it
+                        errors.append(exc)
+                    cancel.set()
                 return
 
     threads = [

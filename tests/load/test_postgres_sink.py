@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 
@@ -324,6 +325,56 @@ def test_aux_names_fit_postgres_identifier_limit():
     names = {aux_name(long, "staging"), aux_name(long, "old"), aux_name(long + "y", "staging")}
     assert len(names) == 3 and all(len(n.encode()) <= 63 for n in names)
     assert aux_name("app", "staging") == "app__maskpipe_staging"
+
+
+def test_copy_in_streams_unmasked_tables_exactly_in_binary_or_text(pg_trap_dbs):
+    """copy_in: psql COPY out of the source's snapshot piped into psql COPY in, no Arrow. Tables whose
+    columns all have built-in types go binary; enums, domains, composites and arrays of those go as text."""
+    cluster = pg_trap_dbs.cluster
+    with PostgresSource(pg_trap_dbs.source_uri) as src:
+        tables = src.describe()
+        snapshot = src.export_snapshot()
+        cluster.execute(pg_trap_dbs.source, "INSERT INTO public.bulk VALUES (20001, 'late', now())")
+        sink = PostgresSink(pg_trap_dbs.dest_uri, pg_trap_dbs.source_uri, source_snapshot=snapshot)
+        sink.begin(tables)
+        outs = {t.qualified: src.copy_out(t) for t in tables}
+        rows = {t.qualified: sink.copy_in(t, out) for t in tables if (out := outs[t.qualified]) is not None}
+        sink.commit()
+    assert outs["public.bulk"].builtin_types and not outs["public.types"].builtin_types
+    assert rows["public.bulk"] == 20_000  # the snapshot's rows, not the late one
+    cluster.execute(pg_trap_dbs.source, "DELETE FROM public.bulk WHERE id = 20001")
+    assert sink.warnings == []
+    assert _fingerprint(cluster, pg_trap_dbs.dest) == _fingerprint(cluster, pg_trap_dbs.source)
+    assert _catalog_counts(cluster, pg_trap_dbs.dest) == _catalog_counts(cluster, pg_trap_dbs.source)
+    assert _sequence_state(cluster, pg_trap_dbs.dest) == _sequence_state(cluster, pg_trap_dbs.source)
+
+
+def test_copy_in_fails_clearly_when_the_source_side_fails(pg_trap_dbs):
+    with PostgresSource(pg_trap_dbs.source_uri) as src:
+        tables = {t.qualified: t for t in src.describe()}
+        snapshot = src.export_snapshot()
+        sink = PostgresSink(pg_trap_dbs.dest_uri, pg_trap_dbs.source_uri, source_snapshot=snapshot)
+        sink.begin(list(tables.values()))
+        try:
+            out = src.copy_out(tables["public.bulk"])
+            assert out is not None
+            bogus = dataclasses.replace(out, snapshot="00000003-0000001B-1")  # never exported
+            with pytest.raises(RunFailed, match=r"--source: reading public.bulk failed: .*snapshot"):
+                sink.copy_in(tables["public.bulk"], bogus)
+            # the writer failing is the destination's error, whatever the reader then says (broken pipe)
+            cur = sink._stage.cursor()
+            cur.execute("ALTER TABLE public.bulk DROP COLUMN v")
+            cur.close()
+            with pytest.raises(RunFailed, match=r"--dest: writing public\.bulk failed: column"):
+                sink.copy_in(tables["public.bulk"], out)
+            # a cancelled copy stops; nothing is left running
+            cancel = threading.Event()
+            cancel.set()
+            with pytest.raises(RunFailed, match=r"copying public\.bulk stopped"):
+                sink.copy_in(tables["public.bulk"], out, cancel)
+        finally:
+            sink.abort()
+    assert not pg_trap_dbs.cluster.database_exists(aux_name(pg_trap_dbs.dest, "staging"))
 
 
 def test_write_before_begin_is_an_error():

@@ -102,6 +102,21 @@ SESSION_SETTINGS = (
     "SET idle_in_transaction_session_timeout = 0",
 )
 
+# psql sessions that COPY a table verbatim (CopyOut, PostgresSink.copy_in) get the same settings on both
+# ends, as PGOPTIONS: text-format values then read back exactly whatever the servers' defaults are
+# (extra_float_digits=3 keeps floats exact on servers before 12 too).
+COPY_SESSION_OPTIONS = (
+    "datestyle=ISO,YMD",
+    "intervalstyle=postgres",
+    "timezone=UTC",
+    "extra_float_digits=3",
+    "bytea_output=hex",
+    "statement_timeout=0",
+    "lock_timeout=0",
+    "idle_in_transaction_session_timeout=0",
+)
+FIRST_NORMAL_OID = 16384  # PostgreSQL's FirstNormalObjectId: types below it are built in, same OID everywhere
+
 _SYSTEM_SCHEMA_FILTER = (
     "n.nspname NOT IN ('pg_catalog', 'information_schema') "
     "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'"
@@ -209,6 +224,44 @@ def libpq_env(uri: str) -> tuple[str, dict[str, str]]:
     return conninfo, env
 
 
+def copy_session_env(uri: str, encoding: str, *options: str) -> tuple[str, dict[str, str]]:
+    """(connection string, environment) for a psql that COPYs in `encoding` with COPY_SESSION_OPTIONS."""
+    conninfo, env = libpq_env(uri)
+    settings = " ".join(f"-c {o}" for o in (*COPY_SESSION_OPTIONS, *options))
+    env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} {settings}".strip()
+    env["PGCLIENTENCODING"] = encoding
+    return conninfo, env
+
+
+@dataclass(frozen=True)
+class CopyOut:
+    """One table's stored rows exactly as the source's COPY TO STDOUT gives them, for a destination that
+    holds the very same table (PostgresSink.copy_in): no conversion on the way. `command` is the psql
+    that streams them, read-only, inside the source's exported snapshot."""
+
+    table: str  # qualified name, for messages
+    columns: tuple[str, ...]  # stored (non-generated) columns, in table order
+    builtin_types: bool  # every column's type is built in: binary COPY suits a server of the same major
+    server_major: int
+    encoding: str  # the source database's; both ends use it as client_encoding, so nothing is converted
+    uri: str
+    snapshot: str
+    query: str
+
+    def command(self, psql: str | Path, binary: bool) -> tuple[list[str], dict[str, str]]:
+        conninfo, env = copy_session_env(
+            self.uri, self.encoding, "row_security=off", "default_transaction_read_only=on"
+        )
+        fmt = "binary" if binary else "text"
+        # ON_ERROR_STOP: if the snapshot cannot be adopted, psql stops before the COPY.
+        return [
+            str(psql), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=terse", "-d", conninfo,
+            "-c", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            "-c", f"SET TRANSACTION SNAPSHOT {quote_literal(self.snapshot)}",
+            "-c", f"COPY ({self.query}) TO STDOUT (FORMAT {fmt})",
+        ], env  # fmt: skip
+
+
 # ------------------------------------------------ errors ------------------------------------------------
 # Primary messages of these SQLSTATE classes name objects, never row values, so they may be shown.
 # Data exceptions (22), integrity violations (23) and the rest may quote values: only the condition,
@@ -271,6 +324,17 @@ def safe_db_error(exc: BaseException) -> str:
         where = f"; {', '.join(names)}" if names else ""
         return f"{_without_values(primary)} (SQLSTATE {state}{where})"
     return f"{primary} (SQLSTATE {state})" if state else primary
+
+
+def safe_tool_error(stderr: str) -> str:
+    """The first error line of psql/pg_dump output, anything quoted in it masked (values, as in
+    safe_db_error)."""
+    for line in stderr.splitlines():
+        m = re.search(r"(?:ERROR|FATAL|error):\s+(.*)", line)
+        if m:
+            return _without_values(m.group(1))
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    return _without_values(lines[0]) if lines else "no message"
 
 
 class ConnectError(MaskpipeError):
@@ -434,6 +498,7 @@ class _CatalogColumn(NamedTuple):
     base_category: str
     can_select: bool
     typmod: int  # the column's, else its domain's; -1 when unconstrained
+    type_oid: int  # the column's own type (a domain's, not its base type's)
 
 
 @dataclass(frozen=True)
@@ -456,9 +521,11 @@ class PostgresSource:
         self._plans: dict[str, tuple[_ColumnPlan, ...]] = {}
         self._schemas: dict[str, pa.Schema] = {}
         self._from: dict[str, str] = {}
+        self._builtin: dict[str, bool] = {}  # every stored column has a built-in type (copy_out)
         self._reading = False
         self._exported: str | None = None  # this transaction's exported snapshot id
         self._imported: str | None = None  # a worker: the snapshot it reads (its parent's export)
+        self._server: tuple[int, str] | None = None  # major version, database encoding (copy_out)
 
     # -- connection and snapshot ----------------------------------------------------------------------------
     def _connection(self) -> Any:
@@ -508,8 +575,36 @@ class PostgresSource:
         other = PostgresSource(self.uri, numeric_as_text=self.numeric_as_text)
         other._imported = snapshot
         other._plans, other._schemas, other._from = dict(self._plans), dict(self._schemas), dict(self._from)
+        other._builtin, other._server = dict(self._builtin), self._server
         other._connection()  # fail here, in the caller's thread, rather than half-way
         return other
+
+    def copy_out(self, table: TableInfo) -> CopyOut | None:
+        """The table's stored rows as COPY streams them, unconverted, in this source's snapshot (for a table
+        no rule masks, into a PostgreSQL copy of the same schema); None when it has no readable column."""
+        qname = table.qualified
+        if qname not in self._plans:
+            self.describe()
+        columns = tuple(p.name for p in self._plans.get(qname, ()) if not p.generated)
+        if not columns:
+            return None
+        if self._server is None:
+            major, encoding = fetch_all(
+                self._connection(),
+                "SELECT current_setting('server_version_num')::int / 10000, pg_encoding_to_char(encoding) "
+                "FROM pg_catalog.pg_database WHERE datname = current_database()",
+            )[0]
+            self._server = (int(major), str(encoding))
+        return CopyOut(
+            table=qname,
+            columns=columns,
+            builtin_types=self._builtin[qname],
+            server_major=self._server[0],
+            encoding=self._server[1],
+            uri=self.uri,
+            snapshot=self.export_snapshot(),
+            query=f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM {self._from[qname]}",
+        )
 
     def identity(self) -> str:
         conn = self._connection()
@@ -580,7 +675,8 @@ class PostgresSource:
                    a.attnotnull, a.attgenerated = 's',
                    bt.typname, bt.typtype::text, bt.typcategory::text,
                    has_column_privilege(a.attrelid, a.attnum, 'SELECT'),
-                   CASE WHEN a.atttypmod >= 0 THEN a.atttypmod ELSE dt.typtypmod END
+                   CASE WHEN a.atttypmod >= 0 THEN a.atttypmod ELSE dt.typtypmod END,
+                   a.atttypid::int8
               FROM pg_catalog.pg_attribute a
               JOIN pg_catalog.pg_type dt ON dt.oid = a.atttypid
               JOIN base ON base.oid = a.atttypid
@@ -701,6 +797,7 @@ class PostgresSource:
             )
             self._plans[qname] = plans
             self._from[qname] = source
+            self._builtin[qname] = all(c.type_oid < FIRST_NORMAL_OID for c in cols if not c.generated)
             self._schemas[qname] = pa.schema(
                 [
                     pa.field(f.name, f.type, f.nullable)

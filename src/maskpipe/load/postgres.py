@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
+import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import adbc_driver_manager
 import pyarrow as pa
@@ -28,7 +31,9 @@ from maskpipe.extract.postgres import (
     TIMESTAMP_NEG_INF,
     TIMESTAMP_POS_INF,
     ConnectError,
+    CopyOut,
     connect,
+    copy_session_env,
     execute,
     fetch_all,
     find_pg_tool,
@@ -38,6 +43,7 @@ from maskpipe.extract.postgres import (
     quote_ident,
     quote_literal,
     safe_db_error,
+    safe_tool_error,
     server_identity,
     sqlstate_of,
     system_identifier,
@@ -147,14 +153,21 @@ def _storage(arr: pa.Array) -> pa.Array:
     return arr.storage if isinstance(arr, pa.ExtensionArray) else arr
 
 
+class _CopyTarget(NamedTuple):
+    psql: str
+    uri: str  # the staging database
+    server_major: int
+
+
 class _StageWriter:
     """Loads tables into the staging database over one connection: ADBC's binary COPY, or a landing table
     PostgreSQL casts from when a batch holds what the COPY writer cannot encode. Landing tables are
     temporary, so writers on different connections never meet."""
 
-    def __init__(self, conn: Any, written: set[str]) -> None:
+    def __init__(self, conn: Any, written: set[str], copy_to: _CopyTarget) -> None:
         self._stage = conn
         self._written = written  # shared with the sink: tables fully written (set.add is atomic)
+        self._copy_to = copy_to
 
     def close(self) -> None:
         if self._stage is not None:
@@ -209,6 +222,68 @@ class _StageWriter:
                 with contextlib.suppress(Exception):
                     execute(self._stage, f"DROP TABLE IF EXISTS pg_temp.{quote_ident(_LANDING)}")
         return written
+
+    def copy_in(self, table: TableInfo, out: CopyOut, cancel: Any = None) -> int:
+        """Load a table no rule masks straight from the source: psql COPY TO STDOUT there (out.command)
+        piped into psql COPY FROM STDIN here, nothing converted on the way. Binary when every column's
+        type is built in and both servers share a major version, else text (as pg_dump does). `cancel`
+        (an Event) stops both ends. Returns the rows copied."""
+        if self._stage is None:
+            raise RunFailed("PostgresSink: this writer is closed")
+        if cancel is not None and cancel.is_set():
+            raise RunFailed(f"--dest: copying {table.qualified} stopped")
+        psql, uri, major = self._copy_to
+        binary = out.builtin_types and out.server_major == major
+        read_cmd, read_env = out.command(psql, binary)
+        conninfo, env = copy_session_env(uri, out.encoding)
+        columns = ", ".join(quote_ident(c) for c in out.columns)
+        copy = (
+            f"COPY {qualified_name(table.schema, table.name)} ({columns}) "
+            f"FROM STDIN (FORMAT {'binary' if binary else 'text'})"
+        )
+        write_cmd = [psql, "-X", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=terse", "-d", conninfo, "-c", copy]
+        with (
+            tempfile.TemporaryFile() as read_err,
+            tempfile.TemporaryFile() as write_out,
+            tempfile.TemporaryFile() as write_err,
+        ):
+            reader = subprocess.Popen(read_cmd, stdout=subprocess.PIPE, stderr=read_err, env=read_env)
+            procs = [reader]
+            try:
+                assert reader.stdout is not None
+                writer = subprocess.Popen(
+                    write_cmd, stdin=reader.stdout, stdout=write_out, stderr=write_err, env=env
+                )
+                procs.append(writer)
+                reader.stdout.close()  # the writer holds the pipe now; the reader sees it close if it dies
+                while True:
+                    try:
+                        writer.wait(timeout=0.2)
+                        break
+                    except subprocess.TimeoutExpired:
+                        if cancel is not None and cancel.is_set():
+                            raise RunFailed(f"--dest: copying {table.qualified} stopped") from None
+                reader.wait()
+            finally:
+                for proc in procs:
+                    if proc.poll() is None:
+                        proc.kill()
+                        proc.wait()
+            read_err.seek(0)
+            write_err.seek(0)
+            read_msg = read_err.read().decode(errors="replace")
+            # The reader failing fails the table even when the writer took a truncated stream without
+            # complaint; the reader failing because the writer died (broken pipe) is the writer's error.
+            broken_pipe = reader.returncode == -signal.SIGPIPE or "pipe" in read_msg.lower()
+            if reader.returncode != 0 and not (writer.returncode != 0 and broken_pipe):
+                raise RunFailed(f"--source: reading {table.qualified} failed: {safe_tool_error(read_msg)}")
+            if writer.returncode != 0:
+                message = safe_tool_error(write_err.read().decode(errors="replace"))
+                raise RunFailed(f"--dest: writing {table.qualified} failed: {message}")
+            write_out.seek(0)
+            m = re.search(rb"^COPY (\d+)", write_out.read(), re.MULTILINE)
+        self._written.add(table.qualified)
+        return int(m.group(1)) if m else 0
 
     def _targets(self, table: TableInfo) -> dict[str, _Target]:
         rows = fetch_all(
@@ -431,6 +506,7 @@ class PostgresSink:
         self._keep_owners = keep_owners_and_privileges
         self._stage: Any = None
         self._workers: list[_StageWriter] = []
+        self._copy_to = _CopyTarget("psql", "", 0)  # set by begin()
         self._post_data: str | None = None
         self._state = "new"  # new -> staging -> committed | aborted
         self._written: set[str] = set()
@@ -554,6 +630,10 @@ class PostgresSink:
         self._stage = connect(with_dbname(self.uri, self.staging_name), "--dest")
         for stmt in SESSION_SETTINGS:
             execute(self._stage, stmt)
+        major = fetch_all(self._stage, "SELECT current_setting('server_version_num')::int / 10000")[0][0]
+        self._copy_to = _CopyTarget(
+            str(find_pg_tool("psql", self._bindir)), with_dbname(self.uri, self.staging_name), int(major)
+        )
 
     def _check_privileges(self, m: Any) -> None:
         rows = fetch_all(
@@ -672,7 +752,13 @@ class PostgresSink:
     def write_table(self, table: TableInfo, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
         if self._stage is None:
             raise RunFailed("PostgresSink.write_table called before begin()")
-        return _StageWriter(self._stage, self._written).write_table(table, schema, batches)
+        return _StageWriter(self._stage, self._written, self._copy_to).write_table(table, schema, batches)
+
+    def copy_in(self, table: TableInfo, out: CopyOut, cancel: Any = None) -> int:
+        """A table no rule masks, straight from the source (see _StageWriter.copy_in)."""
+        if self._stage is None:
+            raise RunFailed("PostgresSink.copy_in called before begin()")
+        return _StageWriter(self._stage, self._written, self._copy_to).copy_in(table, out, cancel)
 
     def worker(self) -> _StageWriter:
         """A writer over a staging connection of its own, for loading tables from another thread (tables
@@ -687,7 +773,7 @@ class PostgresSink:
         except BaseException:
             conn.close()
             raise
-        writer = _StageWriter(conn, self._written)
+        writer = _StageWriter(conn, self._written, self._copy_to)
         self._workers.append(writer)
         return writer
 
