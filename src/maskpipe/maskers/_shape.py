@@ -34,7 +34,7 @@ _LETTERS = _UPPER + _UPPER.lower()
 _LETTER_CODE = {ch: i for i, ch in enumerate(_LETTERS)}
 _CODE_LETTER = dict(enumerate(_LETTERS))
 _POW10 = {i: 10**i for i in range(19)}
-MOD97_CHUNK = 15
+MOD97_CHUNK = 9
 MAX_LUHN_PAYLOAD = 18  # 19-digit card numbers; 10**18 - 1 fits an unsigned 64-bit integer
 _DIGITS = list("0123456789")
 _SKELETON_FROM = _DIGITS + list(_LETTERS)
@@ -250,9 +250,9 @@ def luhn_check_digit(number: pl.Expr) -> pl.Expr:
 
 
 def mod97(numeric: pl.Expr, max_digits: int) -> pl.Expr:
-    """Each decimal digit string modulo 97 (Int64), in chunks of 15 digits of integer arithmetic.
+    """Each decimal digit string modulo 97 (Int64), in chunks of 9 digits of integer arithmetic.
 
-    r * 10**15 + chunk stays below 2**63 for r < 97. Strings may be up to `max_digits` long; longer
+    r * 10**9 + chunk stays far below 2**63 for r < 97. Strings may be up to `max_digits` long; longer
     ones are an error of the caller. Pass a column: the text is read once per chunk.
     """
     remainder = pl.lit(0, dtype=pl.Int64)
