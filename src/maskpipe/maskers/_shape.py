@@ -276,20 +276,23 @@ def cycle_walk(
     """Apply `round_steps` again to the rows where `walking` holds, until it no longer does or `rounds` ran.
 
     Cycle-walking keeps a permutation inside a subset of its domain. The rows that need another round
-    are few (a share that shrinks geometrically), so they are filtered into frames of their own: the
-    first `nested` rounds each filter and join back by row number, the rest run inline on the last,
+    are few (a share that shrinks geometrically), so their distinct states are filtered into frames of
+    their own: the first `nested` rounds each filter and join back, the rest run inline on the last,
     tiny frame, where `round_steps(active)` changes only the rows that are still walking (the others
     are null inside the round, which the keyed hash skips). Deeper nesting would cost a fixed
     overhead per level; more inline rounds cost in proportion to the few rows left. `state` names the
-    columns the rounds read and write; the rest of `work` is untouched.
+    columns the rounds read and write; the rest of `work` is untouched. Results join back on the
+    starting state, never on row positions, so they cannot depend on how a frame is ordered.
     """
-    work = work.with_row_index(_WALK_ROW).cache()
-    walkers = work.filter(walking.fill_null(False)).select(_WALK_ROW, *state)
-    walked = _walk_level(walkers, walking, round_steps, state, rounds, nested)
-    return _merge(work, walked, state).drop(_WALK_ROW)
-
-
-_WALK_ROW = "_walk_row"
+    origin = tuple(f"{c}__from" for c in state)
+    walkers = (
+        work.filter(walking.fill_null(False))
+        .select(state)
+        .unique()
+        .with_columns(pl.col(c).alias(o) for c, o in zip(state, origin, strict=True))
+    )
+    walked = _walk_level(walkers, walking, round_steps, state, origin, rounds, nested)
+    return _merge(work, walked, state, list(state), origin)
 
 
 def _walk_level(
@@ -297,6 +300,7 @@ def _walk_level(
     walking: pl.Expr,
     round_steps: Callable[[pl.Expr | None], Steps],
     state: tuple[str, ...],
+    origin: tuple[str, ...],
     rounds: int,
     nested: int,
 ) -> pl.LazyFrame:
@@ -305,17 +309,24 @@ def _walk_level(
     if nested == 0:
         for _ in range(rounds):
             frame = apply_steps(frame, round_steps(walking.fill_null(False)))
-        return frame.select(_WALK_ROW, *state)
-    stepped = apply_steps(frame, round_steps(None)).select(_WALK_ROW, *state).cache()
-    rest = _walk_level(
-        stepped.filter(walking.fill_null(False)), walking, round_steps, state, rounds - 1, nested - 1
+        return frame.select(*origin, *state)
+    stepped = apply_steps(frame, round_steps(None)).select(*origin, *state).cache()
+    still = stepped.filter(walking.fill_null(False))
+    rest = _walk_level(still, walking, round_steps, state, origin, rounds - 1, nested - 1)
+    return _merge(stepped, rest, state, list(origin), origin).select(*origin, *state)
+
+
+def _merge(
+    frame: pl.LazyFrame,
+    updates: pl.LazyFrame,
+    state: tuple[str, ...],
+    keys: list[str],
+    origin: tuple[str, ...],
+) -> pl.LazyFrame:
+    """`frame` with its `state` columns taken from `updates` where its `keys` match an update's origin."""
+    renamed = updates.select(*origin, *(pl.col(c).alias(f"{c}__walked") for c in state))
+    joined = frame.join(
+        renamed, left_on=keys, right_on=list(origin), how="left", nulls_equal=True, maintain_order="left"
     )
-    return _merge(stepped, rest, state).select(_WALK_ROW, *state)
-
-
-def _merge(frame: pl.LazyFrame, updates: pl.LazyFrame, state: tuple[str, ...]) -> pl.LazyFrame:
-    """`frame` with its `state` columns taken from `updates` where a row (by row number) has one."""
-    renamed = updates.select(_WALK_ROW, *(pl.col(c).alias(f"{c}__walked") for c in state))
-    joined = frame.join(renamed, on=_WALK_ROW, how="left", maintain_order="left")
     merged = joined.with_columns(pl.coalesce(f"{c}__walked", c).alias(c) for c in state)
-    return merged.drop(f"{c}__walked" for c in state)
+    return merged.drop([f"{c}__walked" for c in state], strict=False)
