@@ -237,11 +237,19 @@ class _StageWriter:
         read_cmd, read_env = out.command(psql, binary)
         conninfo, env = copy_session_env(uri, out.encoding)
         columns = ", ".join(quote_ident(c) for c in out.columns)
-        copy = (
-            f"COPY {qualified_name(table.schema, table.name)} ({columns}) "
-            f"FROM STDIN (FORMAT {'binary' if binary else 'text'})"
-        )
-        write_cmd = [psql, "-X", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=terse", "-d", conninfo, "-c", copy]
+        target = qualified_name(table.schema, table.name)
+        copy = f"COPY {target} ({columns}) FROM STDIN (FORMAT {'binary' if binary else 'text'}"
+        # FREEZE writes the rows frozen, so the index builds of post-data do not rewrite every page to set
+        # hint bits (5M rows: post-data 6.0 -> 4.7 s), and neither does the copy's first reader. It needs
+        # the table truncated in the same transaction: the table is empty and ours (no FK points at it
+        # before post-data). Not for partitioned tables, which PostgreSQL refuses.
+        if self._can_freeze(target):
+            steps = ["BEGIN", f"TRUNCATE ONLY {target}", f"{copy}, FREEZE)", "COMMIT"]
+        else:
+            steps = [f"{copy})"]
+        write_cmd = [psql, "-X", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=terse", "-d", conninfo]
+        for step in steps:
+            write_cmd += ["-c", step]
         with (
             tempfile.TemporaryFile() as read_err,
             tempfile.TemporaryFile() as write_out,
@@ -284,6 +292,15 @@ class _StageWriter:
             m = re.search(rb"^COPY (\d+)", write_out.read(), re.MULTILINE)
         self._written.add(table.qualified)
         return int(m.group(1)) if m else 0
+
+    def _can_freeze(self, target: str) -> bool:
+        rows = fetch_all(
+            self._stage,
+            "SELECT c.relkind = 'r' AND pg_catalog.has_table_privilege(c.oid, 'TRUNCATE') "
+            "FROM pg_catalog.pg_class c WHERE c.oid = $1::regclass",
+            (target,),
+        )
+        return bool(rows and rows[0][0])
 
     def _targets(self, table: TableInfo) -> dict[str, _Target]:
         rows = fetch_all(
