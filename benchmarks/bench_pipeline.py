@@ -74,10 +74,13 @@ def masked_copy(src: Path, dst: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--step", choices=["plain", "masked"], help=argparse.SUPPRESS)
+    parser.add_argument("--step", choices=["generate", "plain", "masked"], help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)
     parser.add_argument("--dst", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.step == "generate":
+        generate(Path(args.dst), args.rows)
+        return
     if args.step == "plain":
         print(json.dumps(plain_copy(Path(args.src), Path(args.dst))))
         return
@@ -87,7 +90,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="maskpipe-bench-"))
     try:
         src = work / "snapshot"
-        generate(src, args.rows)
+        # Generated in a child: Linux keeps a process's peak RSS across fork+exec, so a parent that
+        # held the data would lend its peak to every step it starts.
+        subprocess.run([sys.executable, __file__, "--step", "generate", "--rows", str(args.rows), "--dst", str(src)], check=True)
         (work / "rules").mkdir()
         (work / "rules" / "customers.yaml").write_text(RULES)
         size_mb = (src / "customers.parquet").stat().st_size / 1e6
