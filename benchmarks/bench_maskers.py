@@ -41,7 +41,14 @@ def _input(family: str, rows: int, distinct: int) -> pl.Series:
         case "ssn":
             return digits9.str.slice(0, 3) + "-" + digits9.str.slice(3, 2) + "-" + digits9.str.slice(5, 4)
         case "ip":
-            return "10." + (i // 65536 % 256).cast(pl.String) + "." + (i // 256 % 256).cast(pl.String) + "." + (i % 256).cast(pl.String)
+            return (
+                "10."
+                + (i // 65536 % 256).cast(pl.String)
+                + "."
+                + (i // 256 % 256).cast(pl.String)
+                + "."
+                + (i % 256).cast(pl.String)
+            )
         case "uuid":
             h = s.str.zfill(12)
             return "550e8400-e29b-41d4-a716-" + h
@@ -62,8 +69,17 @@ def _input(family: str, rows: int, distinct: int) -> pl.Series:
 
 
 INPUT_FOR = {
-    "email": "email", "phone": "phone", "iban": "iban", "card": "card", "ssn": "ssn", "ip": "ip", "uuid": "uuid",
-    "postal_code": "postal_code", "date_shift": "date", "dob": "date", "numeric_noise": "float",
+    "email": "email",
+    "phone": "phone",
+    "iban": "iban",
+    "card": "card",
+    "ssn": "ssn",
+    "ip": "ip",
+    "uuid": "uuid",
+    "postal_code": "postal_code",
+    "date_shift": "date",
+    "dob": "date",
+    "numeric_noise": "float",
 }
 
 
@@ -93,11 +109,19 @@ def run_one(name: str, rows: int, distinct: int) -> dict[str, object]:
         n = mask_batch(batch, plan, key).num_rows
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"masker": name, "rows": n, "seconds": round(seconds, 3), "rows_per_s": round(n / seconds), "peak_rss_mb": round(peak_mb)}
+    return {
+        "masker": name,
+        "rows": n,
+        "seconds": round(seconds, 3),
+        "rows_per_s": round(n / seconds),
+        "peak_rss_mb": round(peak_mb),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("maskers", nargs="*", help="maskers to run (default: all)")
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--distinct", type=int, default=1_000_000)
@@ -114,16 +138,32 @@ def main() -> None:
     baseline = None
     for name in names:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", name, "--rows", str(args.rows), "--distinct", str(args.distinct)],
-            capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                name,
+                "--rows",
+                str(args.rows),
+                "--distinct",
+                str(args.distinct),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if out.returncode != 0:
-            print(f"{name:<16} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
+            print(
+                f"{name:<16} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}"
+            )
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
         baseline = baseline or r["seconds"]
         ratio = r["seconds"] / baseline
-        print(f"{r['masker']:<16} {r['rows_per_s']:>14,} {ratio:>8.1f} {r['seconds']:>8.2f} {r['peak_rss_mb']:>12,}", flush=True)
+        print(
+            f"{r['masker']:<16} {r['rows_per_s']:>14,} {ratio:>8.1f} {r['seconds']:>8.2f} {r['peak_rss_mb']:>12,}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -63,10 +63,18 @@ RULES = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 5M rows (1M customers, 2.5M orders, 1.5M payments)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="1.0 = 5M rows (1M customers, 2.5M orders, 1.5M payments)"
+    )
     args = parser.parse_args()
-    counts = {"customers": int(1_000_000 * args.scale), "orders": int(2_500_000 * args.scale), "payments": int(1_500_000 * args.scale)}
+    counts = {
+        "customers": int(1_000_000 * args.scale),
+        "orders": int(2_500_000 * args.scale),
+        "payments": int(1_500_000 * args.scale),
+    }
     total = sum(counts.values())
     cluster = PgCluster.start(find_bindir())
     try:
@@ -77,9 +85,23 @@ def main() -> None:
 
         cluster.create_database("copy_plain")
         start = time.perf_counter()
-        dump = subprocess.Popen([str(cluster.bindir / "pg_dump"), "--no-owner", "-d", cluster.uri("app")], stdout=subprocess.PIPE)
-        subprocess.run([str(cluster.bindir / "psql"), "-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", cluster.uri("copy_plain")],
-                       stdin=dump.stdout, stdout=subprocess.DEVNULL, check=True)
+        dump = subprocess.Popen(
+            [str(cluster.bindir / "pg_dump"), "--no-owner", "-d", cluster.uri("app")], stdout=subprocess.PIPE
+        )
+        subprocess.run(
+            [
+                str(cluster.bindir / "psql"),
+                "-q",
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                cluster.uri("copy_plain"),
+            ],
+            stdin=dump.stdout,
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
         dump.wait()
         plain = time.perf_counter() - start
 
@@ -90,9 +112,24 @@ def main() -> None:
                 (rules / name).write_text(text)
             env = dict(os.environ, MASKPIPE_KEY="bench-" + "k" * 40)
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "maskpipe.cli.main", "run", str(rules), "--source", cluster.uri("app"),
-                            "--dest", cluster.uri("copy_masked"), "--json", str(Path(tmp) / "run.json")],
-                           env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "maskpipe.cli.main",
+                    "run",
+                    str(rules),
+                    "--source",
+                    cluster.uri("app"),
+                    "--dest",
+                    cluster.uri("copy_masked"),
+                    "--json",
+                    str(Path(tmp) / "run.json"),
+                ],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             masked = time.perf_counter() - start
             peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             report = json.loads((Path(tmp) / "run.json").read_text())
@@ -101,9 +138,13 @@ def main() -> None:
         print(f"{'pg_dump | psql':<22} {plain:>8.1f} {total / plain:>12,.0f}")
         print(f"{'maskpipe run (masked)':<22} {masked:>8.1f} {total / masked:>12,.0f}")
         in_tables = sum(tables.values())
-        print(f"maskpipe time: tables {', '.join(f'{k} {v:.1f} s' for k, v in tables.items())}; "
-              f"start-up, checks, indexes/constraints and swap {masked - in_tables:.1f} s")
-        print(f"ratio masked / plain: {masked / plain:.2f}x; peak RSS of the largest child (maskpipe): {peak_mb:,.0f} MB")
+        print(
+            f"maskpipe time: tables {', '.join(f'{k} {v:.1f} s' for k, v in tables.items())}; "
+            f"start-up, checks, indexes/constraints and swap {masked - in_tables:.1f} s"
+        )
+        print(
+            f"ratio masked / plain: {masked / plain:.2f}x; peak RSS of the largest child (maskpipe): {peak_mb:,.0f} MB"
+        )
     finally:
         cluster.stop()
 

@@ -24,7 +24,13 @@ def test_readme_starts_with_the_two_commands() -> None:
     first_block = text.split("```bash", 1)[1].split("```", 1)[0]
     commands = [line for line in first_block.splitlines() if line and not line.startswith("#")]
     assert commands == ["uv run maskpipe run --pipeline pipelines/demo.yaml", "uv run pytest"]
-    assert Path(__file__).parent.parent.joinpath(".ci/run").read_text(encoding="utf-8").rstrip().endswith("uv run pytest")
+    assert (
+        Path(__file__)
+        .parent.parent.joinpath(".ci/run")
+        .read_text(encoding="utf-8")
+        .rstrip()
+        .endswith("uv run pytest")
+    )
 
 
 def regenerate() -> None:

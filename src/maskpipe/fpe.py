@@ -58,7 +58,9 @@ def _rounds(digits: pl.Expr, subkey: str, tweak: pl.Expr | None, inverse: bool) 
     order = reversed(range(ROUNDS)) if inverse else range(ROUNDS)
     for round_no in order:
         source, target, width = (
-            ("_fpe_left", "_fpe_right", "_fpe_v") if round_no % 2 == 0 else ("_fpe_right", "_fpe_left", "_fpe_u")
+            ("_fpe_left", "_fpe_right", "_fpe_v")
+            if round_no % 2 == 0
+            else ("_fpe_right", "_fpe_left", "_fpe_u")
         )
         modulus = _pow10(pl.col(width))
         f = lane(hmac_hex(_round_input(round_no, source, tweak), subkey), 0) % modulus

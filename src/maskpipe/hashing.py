@@ -74,7 +74,11 @@ def load_key(key_env: str | None = None, key_file: str | Path | None = None) -> 
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise MaskpipeError(
-                Problem("--key-file", f"cannot read key file {path}: {exc.strerror}.", "check the path and its permissions.")
+                Problem(
+                    "--key-file",
+                    f"cannot read key file {path}: {exc.strerror}.",
+                    "check the path and its permissions.",
+                )
             ) from None
         return key_from_text(text, f"file {path}")
     env_name = key_env or DEFAULT_KEY_ENV
@@ -112,7 +116,9 @@ def pick(digest_hex: pl.Expr, index: int, n: int) -> pl.Expr:
     return (lane(digest_hex, index) % n).cast(pl.Int64)
 
 
-def per_distinct(values: pl.Expr, mapping: Callable[[pl.Expr], pl.Expr], return_dtype: pl.DataType) -> pl.Expr:
+def per_distinct(
+    values: pl.Expr, mapping: Callable[[pl.Expr], pl.Expr], return_dtype: pl.DataType
+) -> pl.Expr:
     """Evaluate `mapping` once per distinct value and map every row through the result.
 
     Cost follows the number of distinct values, not rows. `maintain_order=True` matters: two plain

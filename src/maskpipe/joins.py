@@ -38,7 +38,10 @@ def _singular(name: str) -> str:
 
 def _candidates(tables: list[TableInfo]) -> list[tuple[TableInfo, str, TableInfo, str, str]]:
     declared = {
-        (t.qualified, c, fk.ref_table, r) for t in tables for fk in t.foreign_keys for c, r in zip(fk.columns, fk.ref_columns, strict=True)
+        (t.qualified, c, fk.ref_table, r)
+        for t in tables
+        for fk in t.foreign_keys
+        for c, r in zip(fk.columns, fk.ref_columns, strict=True)
     }
     out = []
     for a, b in itertools.permutations(tables, 2):
@@ -47,9 +50,16 @@ def _candidates(tables: list[TableInfo]) -> list[tuple[TableInfo, str, TableInfo
             name = col.name.lower()
             for ref in keys_b:
                 reason = None
-                if name == ref.lower() and any(h in name for h in IDENTIFIER_HINTS) and ref not in a.primary_key:
+                if (
+                    name == ref.lower()
+                    and any(h in name for h in IDENTIFIER_HINTS)
+                    and ref not in a.primary_key
+                ):
                     reason = f"same column name '{col.name}'"
-                elif name in (f"{_singular(b.name).lower()}_{ref.lower()}", f"{_singular(b.name).lower()}{ref.lower()}"):
+                elif name in (
+                    f"{_singular(b.name).lower()}_{ref.lower()}",
+                    f"{_singular(b.name).lower()}{ref.lower()}",
+                ):
                     reason = f"name '{col.name}' = {b.name} + key '{ref}'"
                 if reason and (a.qualified, col.name, b.qualified, ref) not in declared:
                     out.append((a, col.name, b, ref, reason))
@@ -71,7 +81,9 @@ def _sample(source: Source, table: TableInfo, column: str, rows: int) -> pl.Seri
     return text.str.to_lowercase().unique()
 
 
-def propose_virtual_fks(source: Source, tables: list[TableInfo], sample_rows: int = 5_000, min_overlap: float = 0.5) -> list[ProposedForeignKey]:
+def propose_virtual_fks(
+    source: Source, tables: list[TableInfo], sample_rows: int = 5_000, min_overlap: float = 0.5
+) -> list[ProposedForeignKey]:
     """Likely undeclared FKs, each with its evidence and the measured overlap on a sample."""
     proposals = []
     for a, col, b, ref, reason in _candidates(tables):
@@ -81,5 +93,14 @@ def propose_virtual_fks(source: Source, tables: list[TableInfo], sample_rows: in
             continue
         overlap = float(left.is_in(right.implode()).mean() or 0.0)
         if overlap >= min_overlap:
-            proposals.append(ProposedForeignKey(a.qualified, col, b.qualified, ref, f"{reason}; {overlap:.0%} of sampled values found", overlap))
+            proposals.append(
+                ProposedForeignKey(
+                    a.qualified,
+                    col,
+                    b.qualified,
+                    ref,
+                    f"{reason}; {overlap:.0%} of sampled values found",
+                    overlap,
+                )
+            )
     return proposals

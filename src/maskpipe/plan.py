@@ -94,11 +94,17 @@ def build_plan(ruleset: RuleSet, tables: list[TableInfo]) -> MaskPlan:
         rules = located.rules
         table, hint = resolve_table(rules.table, by_name)
         if table is None:
-            problems.append(Problem(located.where("table"), f"unknown table '{rules.table}' in the source.", hint))
+            problems.append(
+                Problem(located.where("table"), f"unknown table '{rules.table}' in the source.", hint)
+            )
             continue
         if table.qualified in claimed:
             problems.append(
-                Problem(located.where("table"), f"duplicate rules for table {table.qualified}.", f"its rules are already in {claimed[table.qualified]}; keep one file per table.")
+                Problem(
+                    located.where("table"),
+                    f"duplicate rules for table {table.qualified}.",
+                    f"its rules are already in {claimed[table.qualified]}; keep one file per table.",
+                )
             )
             continue
         claimed[table.qualified] = located.where("table")
@@ -107,7 +113,9 @@ def build_plan(ruleset: RuleSet, tables: list[TableInfo]) -> MaskPlan:
             continue
         for column_name, rule in rules.columns.items():
             where = located.where("columns", column_name, "__key__")
-            plan, found = _bind_column(table, column_name, rule.masker, rule.params, rule.domain, where, located)
+            plan, found = _bind_column(
+                table, column_name, rule.masker, rule.params, rule.domain, where, located
+            )
             problems += found
             if plan is not None:
                 columns[table.qualified][column_name] = plan
@@ -115,14 +123,30 @@ def build_plan(ruleset: RuleSet, tables: list[TableInfo]) -> MaskPlan:
             where = located.where("virtual_foreign_keys", i)
             ref, hint = resolve_table(vfk.references, by_name)
             if ref is None:
-                problems.append(Problem(where, f"virtual foreign key references unknown table '{vfk.references}'.", hint))
+                problems.append(
+                    Problem(where, f"virtual foreign key references unknown table '{vfk.references}'.", hint)
+                )
                 continue
-            missing = [c for c in vfk.columns if table.column(c) is None] + [c for c in vfk.ref_columns if ref.column(c) is None]
+            missing = [c for c in vfk.columns if table.column(c) is None] + [
+                c for c in vfk.ref_columns if ref.column(c) is None
+            ]
             if missing or len(vfk.columns) != len(vfk.ref_columns):
-                problems.append(Problem(where, "virtual foreign key names unknown columns or pairs them unevenly.", "list as many columns as ref_columns, all existing."))
+                problems.append(
+                    Problem(
+                        where,
+                        "virtual foreign key names unknown columns or pairs them unevenly.",
+                        "list as many columns as ref_columns, all existing.",
+                    )
+                )
                 continue
             virtual.setdefault(table.qualified, []).append(
-                ForeignKey(tuple(vfk.columns), ref.qualified, tuple(vfk.ref_columns), name=f"virtual:{located.doc.file}#{i}", virtual=True)
+                ForeignKey(
+                    tuple(vfk.columns),
+                    ref.qualified,
+                    tuple(vfk.ref_columns),
+                    name=f"virtual:{located.doc.file}#{i}",
+                    virtual=True,
+                )
             )
 
     if problems:
@@ -146,7 +170,9 @@ def build_plan(ruleset: RuleSet, tables: list[TableInfo]) -> MaskPlan:
                         severity="warning",
                     )
                 )
-    return MaskPlan(kept, tuple(skipped), tuple(dict.fromkeys(warnings)), {k: tuple(v) for k, v in virtual.items()})
+    return MaskPlan(
+        kept, tuple(skipped), tuple(dict.fromkeys(warnings)), {k: tuple(v) for k, v in virtual.items()}
+    )
 
 
 def _bind_column(
@@ -161,11 +187,23 @@ def _bind_column(
     column = table.column(column_name)
     if column is None:
         hint = _did_you_mean(column_name, list(table.column_names))
-        return None, [Problem(where, f"unknown column '{column_name}' in {table.qualified}.", hint or f"columns: {', '.join(table.column_names)}.")]
+        return None, [
+            Problem(
+                where,
+                f"unknown column '{column_name}' in {table.qualified}.",
+                hint or f"columns: {', '.join(table.column_names)}.",
+            )
+        ]
     masker = maskers.get(masker_name)
     if masker is None:
         hint = _did_you_mean(masker_name, list(maskers.REGISTRY))
-        return None, [Problem(where, f"unknown masker '{masker_name}' for {table.qualified}.{column_name}.", hint or "run `maskpipe maskers` for the catalogue.")]
+        return None, [
+            Problem(
+                where,
+                f"unknown masker '{masker_name}' for {table.qualified}.{column_name}.",
+                hint or "run `maskpipe maskers` for the catalogue.",
+            )
+        ]
     if isinstance(raw_params, BaseModel):
         params = raw_params
     else:
@@ -180,45 +218,109 @@ def _bind_column(
                 pwhere = located.where(*path) if located and err["loc"] else where
                 msg = f"unknown parameter '{key}'" if unknown else f"parameter '{key}': {err['msg']}"
                 allowed = ", ".join(masker.Params.model_fields) or "none"
-                out.append(Problem(pwhere, f"{msg} for masker '{masker_name}'.", f"parameters of '{masker_name}': {allowed} (see `maskpipe maskers {masker_name}`)."))
+                out.append(
+                    Problem(
+                        pwhere,
+                        f"{msg} for masker '{masker_name}'.",
+                        f"parameters of '{masker_name}': {allowed} (see `maskpipe maskers {masker_name}`).",
+                    )
+                )
             return None, out
     missing = [c for c in masker.needs_columns(params) if table.column(c) is None]
     if missing:
         names = ", ".join(repr(m) for m in missing)
         return None, [
-            Problem(where, f"masker '{masker_name}' reads unknown column(s) {names} of {table.qualified}.",
-                    _did_you_mean(missing[0], list(table.column_names)) or f"columns: {', '.join(table.column_names)}.")
+            Problem(
+                where,
+                f"masker '{masker_name}' reads unknown column(s) {names} of {table.qualified}.",
+                _did_you_mean(missing[0], list(table.column_names))
+                or f"columns: {', '.join(table.column_names)}.",
+            )
         ]
     if column.generated:
-        return None, [Problem(where, f"{table.qualified}.{column_name} is a generated column; the destination recomputes it.", "remove this rule and mask the columns it is computed from.")]
+        return None, [
+            Problem(
+                where,
+                f"{table.qualified}.{column_name} is a generated column; the destination recomputes it.",
+                "remove this rule and mask the columns it is computed from.",
+            )
+        ]
     dtype = polars_dtype(column.arrow_type)
-    reason = f"type {column.sql_type or column.arrow_type} is not supported by the masking engine" if dtype is None else masker.check_dtype(dtype, params)
+    reason = (
+        f"type {column.sql_type or column.arrow_type} is not supported by the masking engine"
+        if dtype is None
+        else masker.check_dtype(dtype, params)
+    )
     if reason:
-        return None, [Problem(where, f"{reason} ({table.qualified}.{column_name}).", f"`maskpipe maskers {masker_name}` lists the accepted types.")]
+        return None, [
+            Problem(
+                where,
+                f"{reason} ({table.qualified}.{column_name}).",
+                f"`maskpipe maskers {masker_name}` lists the accepted types.",
+            )
+        ]
     reason = _typed_text_column_problem(column.sql_type, masker_name, dtype)
     if reason:
-        return None, [Problem(where, f"{reason} ({table.qualified}.{column_name}).", "use keep, null, or the masker made for that type.")]
+        return None, [
+            Problem(
+                where,
+                f"{reason} ({table.qualified}.{column_name}).",
+                "use keep, null, or the masker made for that type.",
+            )
+        ]
     if masker_name == "null" and not column.nullable:
-        return None, [Problem(where, f"{table.qualified}.{column_name} is NOT NULL; masker 'null' would break it.", "use redact, constant or hash instead.")]
-    return ColumnPlan(column_name, masker_name, params, domain_label(masker, params, domain), where, domain), []
+        return None, [
+            Problem(
+                where,
+                f"{table.qualified}.{column_name} is NOT NULL; masker 'null' would break it.",
+                "use redact, constant or hash instead.",
+            )
+        ]
+    return ColumnPlan(
+        column_name, masker_name, params, domain_label(masker, params, domain), where, domain
+    ), []
 
 
 # Source types that arrive as text but only accept their own syntax back. A text masker writing into
 # them would fail at load time, after data moved; refuse it at rule time instead.
 _TYPED_TEXT = {
-    "inet": {"ip"}, "cidr": {"ip"}, "uuid": {"uuid"}, "json": {"json"}, "jsonb": {"json"},
-    "macaddr": set(), "macaddr8": set(), "interval": set(), "xml": set(), "tsvector": set(),
+    "inet": {"ip"},
+    "cidr": {"ip"},
+    "uuid": {"uuid"},
+    "json": {"json"},
+    "jsonb": {"json"},
+    "macaddr": set(),
+    "macaddr8": set(),
+    "interval": set(),
+    "xml": set(),
+    "tsvector": set(),
 }
 _ANY_TYPE = {"keep", "null"}
-_TEXT_TYPES = ("text", "character varying", "character", "varchar", "char", "bpchar", "citext", "name", "string")
+_TEXT_TYPES = (
+    "text",
+    "character varying",
+    "character",
+    "varchar",
+    "char",
+    "bpchar",
+    "citext",
+    "name",
+    "string",
+)
 
 
-def _typed_text_column_problem(sql_type: str | None, masker_name: str, dtype: pl.DataType | None) -> str | None:
+def _typed_text_column_problem(
+    sql_type: str | None, masker_name: str, dtype: pl.DataType | None
+) -> str | None:
     if sql_type is None or dtype != pl.String or masker_name in _ANY_TYPE:
         return None
     base = sql_type.lower().split("(")[0].strip()
     if base.startswith(_TEXT_TYPES) or base.endswith("[]"):
-        return None if not base.endswith("[]") else f"masker '{masker_name}' cannot mask array column of type {sql_type}"
+        return (
+            None
+            if not base.endswith("[]")
+            else f"masker '{masker_name}' cannot mask array column of type {sql_type}"
+        )
     allowed = _TYPED_TEXT.get(base)
     if allowed is None or masker_name in allowed:
         return None
@@ -250,14 +352,31 @@ def _propagate(
                 where = f"{table.qualified}.{col}"
                 if ref_rule is None:
                     if own is not None and own.masker != "keep" and fk.ref_table in by_name:
-                        warnings.append(Problem(where, f"masked, but the column it references ({fk.ref_table}.{ref_col}) is not; the join will break.", f"mask {fk.ref_table}.{ref_col} with the same rule.", "warning"))
+                        warnings.append(
+                            Problem(
+                                where,
+                                f"masked, but the column it references ({fk.ref_table}.{ref_col}) is not; the join will break.",
+                                f"mask {fk.ref_table}.{ref_col} with the same rule.",
+                                "warning",
+                            )
+                        )
                     continue
                 if own is None:
                     columns[table.qualified][col] = ColumnPlan(
-                        col, ref_rule.masker, ref_rule.params, ref_rule.domain,
+                        col,
+                        ref_rule.masker,
+                        ref_rule.params,
+                        ref_rule.domain,
                         f"propagated from {fk.ref_table}.{ref_col} ({'virtual FK' if fk.virtual else 'FK ' + (fk.name or '')})".rstrip(),
                         ref_rule.domain_name,
                     )
                     changed = True
                 elif own.domain != ref_rule.domain and not own.origin.startswith("propagated"):
-                    warnings.append(Problem(where, f"its rule maps differently from {fk.ref_table}.{ref_col}, which it references; the join will break.", "drop the rule here (it is propagated) or give both the same masker, params and domain.", "warning"))
+                    warnings.append(
+                        Problem(
+                            where,
+                            f"its rule maps differently from {fk.ref_table}.{ref_col}, which it references; the join will break.",
+                            "drop the rule here (it is propagated) or give both the same masker, params and domain.",
+                            "warning",
+                        )
+                    )

@@ -39,7 +39,11 @@ def row_output(column: str) -> str:
 
 
 def run_steps(
-    frame: pl.LazyFrame, column: str, steps: Steps, per_distinct: bool, out_dtype: pl.DataType,
+    frame: pl.LazyFrame,
+    column: str,
+    steps: Steps,
+    per_distinct: bool,
+    out_dtype: pl.DataType,
     extra: tuple[str, ...] = (),
 ) -> pl.LazyFrame:
     """Replace `column` in `frame` by the steps' OUTPUT, evaluated per distinct value when asked.
@@ -51,11 +55,17 @@ def run_steps(
     """
     if not per_distinct:
         work = apply_steps(frame.with_columns(pl.col(column).alias(INPUT)), steps)
-        return work.with_columns(pl.col(OUTPUT).cast(out_dtype).alias(column)).select(frame.collect_schema().names())
+        return work.with_columns(pl.col(OUTPUT).cast(out_dtype).alias(column)).select(
+            frame.collect_schema().names()
+        )
     distinct = apply_steps(frame.select(pl.col(column).alias(INPUT), *extra).unique(), steps)
     mapping = distinct.select(INPUT, *extra, pl.col(OUTPUT).cast(out_dtype))
     joined = frame.join(
-        mapping, left_on=[column, *extra], right_on=[INPUT, *extra], how="left", nulls_equal=True,
+        mapping,
+        left_on=[column, *extra],
+        right_on=[INPUT, *extra],
+        how="left",
+        nulls_equal=True,
         maintain_order="left",
     )
     return joined.with_columns(pl.col(OUTPUT).alias(column)).select(frame.collect_schema().names())

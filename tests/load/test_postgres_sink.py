@@ -10,6 +10,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
+import maskpipe.load.postgres as pg_load
 from maskpipe.extract.postgres import PostgresSource
 from maskpipe.load.postgres import PostgresSink, aux_name
 from maskpipe.model import MaskpipeError, RunFailed, TableInfo
@@ -259,6 +260,52 @@ def test_constraint_failure_at_commit_keeps_destination_and_hides_values(pg_trap
     assert "secret-value-xyz" not in text and "=(7)" not in text
     assert _marker(pg_trap_dbs) == "before"
     assert not cluster.database_exists(aux_name(pg_trap_dbs.dest, "staging"))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_early_post_data_builds_each_tables_keys_once_loaded(pg_trap_dbs, monkeypatch, jobs):
+    """Every table over the threshold (0 here: all) gets its keys and indexes from a background pg_restore
+    as soon as it is loaded; commit() builds the rest (FKs, triggers, partition indexes). Same copy."""
+    monkeypatch.setattr(pg_load, "EARLY_POST_DATA_ROWS", 0)
+    cluster = pg_trap_dbs.cluster
+    started: list[str] = []
+    real_start = PostgresSink._start_restore
+
+    def spy(self, entries):
+        started.append(" | ".join(entries))
+        return real_start(self, entries)
+
+    monkeypatch.setattr(PostgresSink, "_start_restore", spy)
+    if jobs == 1:
+        sink = copy_database(pg_trap_dbs.source_uri, pg_trap_dbs.dest_uri)
+    else:
+        test_workers_load_tables_from_threads_in_any_order(pg_trap_dbs)
+        sink = None
+    assert sink is None or sink.warnings == []
+    assert _fingerprint(cluster, pg_trap_dbs.dest) == _fingerprint(cluster, pg_trap_dbs.source)
+    assert _catalog_counts(cluster, pg_trap_dbs.dest) == _catalog_counts(cluster, pg_trap_dbs.source)
+    early, last = started[:-1], started[-1]
+    assert any("bulk_pkey" in e for e in early) and not any("FK CONSTRAINT" in e for e in early)
+    assert "FK CONSTRAINT" in last and "bulk_pkey" not in last
+
+
+def test_early_post_data_failure_fails_the_run_without_values(pg_trap_dbs, monkeypatch):
+    monkeypatch.setattr(pg_load, "EARLY_POST_DATA_ROWS", 2)
+    _mark_destination(pg_trap_dbs)
+    with PostgresSource(pg_trap_dbs.source_uri) as src:
+        tables = {t.qualified: t for t in src.describe()}
+        sink = PostgresSink(pg_trap_dbs.dest_uri, pg_trap_dbs.source_uri)
+        sink.begin(list(tables.values()))
+        dup = pa.record_batch({"id": pa.array([7, 7], pa.int64()), "title": ["secret-value-xyz"] * 2})
+        sink.write_table(tables["public.ticket"], dup.schema, [dup])  # its primary key fails meanwhile
+        with pytest.raises(RunFailed) as err:
+            sink.commit()
+        sink.abort()
+    text = str(err.value)
+    assert "\n" not in text and "ticket_pkey" in text and "of public.ticket" in text
+    assert "secret-value-xyz" not in text and "=(7)" not in text
+    assert _marker(pg_trap_dbs) == "before"
+    assert not pg_trap_dbs.cluster.database_exists(aux_name(pg_trap_dbs.dest, "staging"))
 
 
 def test_bad_value_for_typed_column_names_column_not_value(pg_trap_dbs):

@@ -26,9 +26,19 @@ GOLDEN_DIR = Path(__file__).parent / "golden"
 GOLDEN_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 _SIMPLE = {
-    "String": pl.String, "Int8": pl.Int8, "Int16": pl.Int16, "Int32": pl.Int32, "Int64": pl.Int64,
-    "UInt32": pl.UInt32, "UInt64": pl.UInt64, "Float32": pl.Float32, "Float64": pl.Float64,
-    "Date": pl.Date, "Time": pl.Time, "Boolean": pl.Boolean, "Binary": pl.Binary,
+    "String": pl.String,
+    "Int8": pl.Int8,
+    "Int16": pl.Int16,
+    "Int32": pl.Int32,
+    "Int64": pl.Int64,
+    "UInt32": pl.UInt32,
+    "UInt64": pl.UInt64,
+    "Float32": pl.Float32,
+    "Float64": pl.Float64,
+    "Date": pl.Date,
+    "Time": pl.Time,
+    "Boolean": pl.Boolean,
+    "Binary": pl.Binary,
 }
 
 
@@ -64,7 +74,14 @@ def to_json_values(series: pl.Series) -> list[Any]:
     return out
 
 
-def compute(masker_name: str, key_hex: str, params: dict[str, Any], dtype: str, inputs: list[Any], domain: str | None = None) -> list[Any]:
+def compute(
+    masker_name: str,
+    key_hex: str,
+    params: dict[str, Any],
+    dtype: str,
+    inputs: list[Any],
+    domain: str | None = None,
+) -> list[Any]:
     masker = REGISTRY[masker_name]
     bound = masker.Params.model_validate(params)
     key = key_from_text(key_hex, "golden")
@@ -73,7 +90,9 @@ def compute(masker_name: str, key_hex: str, params: dict[str, Any], dtype: str, 
     polars_dtype = parse_dtype(dtype)
     frame = pl.DataFrame({"v": to_series(inputs, polars_dtype)})
     steps = masker.steps(pl.col(INPUT), polars_dtype, bound, ctx)
-    out = run_steps(frame.lazy(), "v", steps, masker.per_distinct, masker.output_dtype(polars_dtype, bound)).collect()
+    out = run_steps(
+        frame.lazy(), "v", steps, masker.per_distinct, masker.output_dtype(polars_dtype, bound)
+    ).collect()
     return to_json_values(out.get_column("v"))
 
 
@@ -85,8 +104,12 @@ def rewrite(name: str) -> None:
     """Recompute the outputs of an existing golden file (inputs, keys and params stay as written)."""
     doc = load(name)
     for vec in doc["vectors"]:
-        vec["output"] = compute(doc["masker"], vec["key"], vec["params"], vec["dtype"], vec["input"], vec.get("domain"))
-    (GOLDEN_DIR / f"{name}.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        vec["output"] = compute(
+            doc["masker"], vec["key"], vec["params"], vec["dtype"], vec["input"], vec.get("domain")
+        )
+    (GOLDEN_DIR / f"{name}.json").write_text(
+        json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

@@ -9,28 +9,51 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from tests.conftest import OTHER_KEY_HEX, TEST_KEY_HEX
 
 from maskpipe.hashing import key_from_text
 from maskpipe.maskers import REGISTRY
 from maskpipe.maskers.base import ALL_FAMILIES, MaskContext, Masker, domain_label, family
 from maskpipe.steps import INPUT, run_steps
-from tests.conftest import OTHER_KEY_HEX, TEST_KEY_HEX
 
 GOLDEN = Path(__file__).parent / "golden"
 
 STRINGS = [
-    "", None, "Zoë O'Brien", "山田太郎", "emoji 😀 here", "+31 6 12345678", "Ana.Lopez@Corp.io",
-    "NL91ABNA0417164300", "4111 1111 1111 1111", "123-45-6789", "192.168.1.7", "2001:db8::1", "1234 AB",
-    "John", "JOHN", "12 Maple Street", "a", "550e8400-e29b-41d4-a716-446655440000",
+    "",
+    None,
+    "Zoë O'Brien",
+    "山田太郎",
+    "emoji 😀 here",
+    "+31 6 12345678",
+    "Ana.Lopez@Corp.io",
+    "NL91ABNA0417164300",
+    "4111 1111 1111 1111",
+    "123-45-6789",
+    "192.168.1.7",
+    "2001:db8::1",
+    "1234 AB",
+    "John",
+    "JOHN",
+    "12 Maple Street",
+    "a",
+    "550e8400-e29b-41d4-a716-446655440000",
 ]
 SAMPLES: dict[str, pl.Series] = {
     "string": pl.Series(STRINGS, dtype=pl.String),
     "integer": pl.Series([0, 1, -7, 42, 2**40, None, 123456789], dtype=pl.Int64),
     "float": pl.Series([0.0, 1.5, -2.25, 1e9, None, 3.14159], dtype=pl.Float64),
-    "decimal": pl.Series([Decimal("12.34"), Decimal("-0.01"), None, Decimal("99999.99")], dtype=pl.Decimal(12, 2)),
-    "date": pl.Series([dt.date(1980, 2, 29), dt.date(2000, 1, 1), None, dt.date(2024, 12, 31)], dtype=pl.Date),
+    "decimal": pl.Series(
+        [Decimal("12.34"), Decimal("-0.01"), None, Decimal("99999.99")], dtype=pl.Decimal(12, 2)
+    ),
+    "date": pl.Series(
+        [dt.date(1980, 2, 29), dt.date(2000, 1, 1), None, dt.date(2024, 12, 31)], dtype=pl.Date
+    ),
     "datetime": pl.Series(
-        [dt.datetime(2024, 2, 29, 13, 45, 1, tzinfo=dt.UTC), None, dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)],
+        [
+            dt.datetime(2024, 2, 29, 13, 45, 1, tzinfo=dt.UTC),
+            None,
+            dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+        ],
         dtype=pl.Datetime("us", "UTC"),
     ),
     "time": pl.Series([dt.time(1, 2, 3), None], dtype=pl.Time),
@@ -49,7 +72,9 @@ def _mask(masker: Masker, values: pl.Series, key_hex: str = TEST_KEY_HEX, lazy: 
     ctx = MaskContext(key_from_text(key_hex, "test").subkey(domain_label(masker, params)))
     steps = masker.steps(pl.col(INPUT), values.dtype, params, ctx)
     frame = pl.DataFrame({"v": values}).lazy()
-    out = run_steps(frame, "v", steps, masker.per_distinct, masker.output_dtype(values.dtype, params)).collect()
+    out = run_steps(
+        frame, "v", steps, masker.per_distinct, masker.output_dtype(values.dtype, params)
+    ).collect()
     return out.get_column("v")
 
 
@@ -111,7 +136,15 @@ def test_masker_is_deterministic_and_batch_independent(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_keyed_masker_changes_with_key_and_never_passes_values_through(name: str) -> None:
     masker = REGISTRY[name]
-    if not masker.mapping_params and masker.name in {"keep", "null", "constant", "redact", "partial", "regex_replace", "dob"}:
+    if not masker.mapping_params and masker.name in {
+        "keep",
+        "null",
+        "constant",
+        "redact",
+        "partial",
+        "regex_replace",
+        "dob",
+    }:
         pytest.skip("not keyed by design")
     if masker.name in {"free_text", "json"}:
         # Text without PII passes through by design; tests/maskers/test_free_text.py checks the key.

@@ -7,9 +7,9 @@ import hmac
 from pathlib import Path
 
 import pytest
+from tests.maskers.golden_tool import GOLDEN_DIR, compute, load
 
 from maskpipe.hashing import MAPPING_VERSION, key_from_text
-from tests.maskers.golden_tool import GOLDEN_DIR, compute, load
 
 FILES = sorted(p.stem for p in GOLDEN_DIR.glob("*.json"))
 

@@ -71,28 +71,52 @@ columns:
 }
 
 
-def test_run_postgres_trap_schema_is_complete_masked_and_usable(pg_trap_dbs: PgDatabases, tmp_path: Path) -> None:
+def test_run_postgres_trap_schema_is_complete_masked_and_usable(
+    pg_trap_dbs: PgDatabases, tmp_path: Path
+) -> None:
     dbs = pg_trap_dbs
     rules = write_rules(tmp_path / "rules", TRAP_RULES)
-    result = run_maskpipe("run", str(rules), "--source", dbs.source_uri, "--dest", dbs.dest_uri, "--json", str(tmp_path / "r.json"))
+    result = run_maskpipe(
+        "run",
+        str(rules),
+        "--source",
+        dbs.source_uri,
+        "--dest",
+        dbs.dest_uri,
+        "--json",
+        str(tmp_path / "r.json"),
+    )
     assert result.returncode == 0, result.stderr
     c = dbs.cluster
     # Structure: constraints by kind, sequences at the source's values.
     assert c.query(dbs.dest, CONSTRAINTS) == c.query(dbs.source, CONSTRAINTS)
     assert c.query(dbs.dest, SEQUENCES) == c.query(dbs.source, SEQUENCES)
-    for table, order in (("public.bulk", "id"), ("public.amounts", "id"), ("public.events", "id, at"), ("public.line_note", "id")):
+    for table, order in (
+        ("public.bulk", "id"),
+        ("public.amounts", "id"),
+        ("public.events", "id, at"),
+        ("public.line_note", "id"),
+    ):
         assert table_md5(dbs, dbs.dest, table, order) == table_md5(dbs, dbs.source, table, order), table
     # Masked: no source value kept; the generated full_name is recomputed from the masked names.
     src = c.query(dbs.source, 'SELECT "select", "First Name", contact FROM "Sales Dept"."Order" ORDER BY 1')
-    dst = c.query(dbs.dest, 'SELECT "select", "First Name", contact, full_name, "First Name" || \' \' || "last""name" FROM "Sales Dept"."Order" ORDER BY 1')
+    dst = c.query(
+        dbs.dest,
+        'SELECT "select", "First Name", contact, full_name, "First Name" || \' \' || "last""name" FROM "Sales Dept"."Order" ORDER BY 1',
+    )
     assert len(src) == len(dst) == 3
     for s, d in zip(src, dst, strict=True):
         assert s[0] == d[0] and s[1] != d[1]
-        assert s[2] is None and d[2] is None or s[2] != d[2]
+        assert (s[2] is None and d[2] is None) or s[2] != d[2]
         assert d[3] == d[4], "generated column was not recomputed from the masked names"
     # An application can still insert: identity default and generated column work.
-    c.execute(dbs.dest, 'INSERT INTO "Sales Dept"."Order" ("First Name", "last""name") VALUES (\'New\', \'Row\')')
-    assert c.scalar(dbs.dest, 'SELECT full_name FROM "Sales Dept"."Order" WHERE "First Name" = \'New\'') == "New Row"
+    c.execute(
+        dbs.dest, 'INSERT INTO "Sales Dept"."Order" ("First Name", "last""name") VALUES (\'New\', \'Row\')'
+    )
+    assert (
+        c.scalar(dbs.dest, 'SELECT full_name FROM "Sales Dept"."Order" WHERE "First Name" = \'New\'')
+        == "New Row"
+    )
     assert c.scalar(dbs.dest, "SELECT nextval('public.ticket_seq')") == "1001"
 
 
@@ -103,12 +127,17 @@ def test_run_postgres_refuses_dest_that_is_the_source(pg_trap_dbs: PgDatabases, 
     assert result.returncode == 2 and "never writes to its source" in result.stderr
 
 
-def test_run_postgres_killed_half_way_leaves_previous_copy_and_next_run_succeeds(pg_dbs: PgDatabases, tmp_path: Path) -> None:
+def test_run_postgres_killed_half_way_leaves_previous_copy_and_next_run_succeeds(
+    pg_dbs: PgDatabases, tmp_path: Path
+) -> None:
     c = pg_dbs.cluster
-    c.execute(pg_dbs.source, """
+    c.execute(
+        pg_dbs.source,
+        """
         CREATE TABLE big (id bigint PRIMARY KEY, email text UNIQUE, note text);
         INSERT INTO big SELECT g, 'user' || g || '@corp.test', repeat('x', 200) FROM generate_series(1, 400000) g;
-    """)
+    """,
+    )
     rules = write_rules(tmp_path / "rules", {"big.yaml": "table: big\ncolumns:\n  email: email\n"})
     first = run_maskpipe("run", str(rules), "--source", pg_dbs.source_uri, "--dest", pg_dbs.dest_uri)
     assert first.returncode == 0, first.stderr
@@ -116,8 +145,14 @@ def test_run_postgres_killed_half_way_leaves_previous_copy_and_next_run_succeeds
     staging = f"{pg_dbs.dest}__maskpipe_staging"
     c.execute(pg_dbs.source, "UPDATE big SET note = 'changed' WHERE id % 2 = 0")
     env = dict(os.environ, MASKPIPE_KEY=TEST_KEY_HEX)
-    proc = subprocess.Popen(maskpipe_cmd("run", str(rules), "--source", pg_dbs.source_uri, "--dest", pg_dbs.dest_uri),
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        maskpipe_cmd("run", str(rules), "--source", pg_dbs.source_uri, "--dest", pg_dbs.dest_uri),
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not c.database_exists(staging):
         time.sleep(0.05)
@@ -188,16 +223,31 @@ def test_run_postgres_every_join_survives_masking(pg_dbs: PgDatabases, tmp_path:
     c = pg_dbs.cluster
     c.execute(pg_dbs.source, JOIN_SCHEMA)
     rules = write_rules(tmp_path / "rules", JOIN_RULES)
-    plan = subprocess.run(maskpipe_cmd("plan", str(rules), "--source", pg_dbs.source_uri), capture_output=True, text=True, cwd=ROOT, check=False)
+    plan = subprocess.run(
+        maskpipe_cmd("plan", str(rules), "--source", pg_dbs.source_uri),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert plan.returncode == 0, plan.stderr
-    assert "propagated from public.users.email" in plan.stdout and "propagated from public.users.username" in plan.stdout
+    assert (
+        "propagated from public.users.email" in plan.stdout
+        and "propagated from public.users.username" in plan.stdout
+    )
     result = run_maskpipe("run", str(rules), "--source", pg_dbs.source_uri, "--dest", pg_dbs.dest_uri)
     assert result.returncode == 0, result.stderr
     for name, sql in JOINS.items():
         assert c.scalar(pg_dbs.dest, sql) == c.scalar(pg_dbs.source, sql), name
     assert c.query(pg_dbs.dest, CONSTRAINTS) == c.query(pg_dbs.source, CONSTRAINTS)
     # No masked key equals its source value, in the key column or in any column that references it.
-    for table, column in (("users", "email"), ("users", "username"), ("orders", "user_email"), ("orders", "region"), ("audit", "actor_email")):
+    for table, column in (
+        ("users", "email"),
+        ("users", "username"),
+        ("orders", "user_email"),
+        ("orders", "region"),
+        ("audit", "actor_email"),
+    ):
         src_values = {r[0] for r in c.query(pg_dbs.source, f"SELECT DISTINCT {column} FROM {table}")}
         dst_values = {r[0] for r in c.query(pg_dbs.dest, f"SELECT DISTINCT {column} FROM {table}")}
         assert not (src_values & dst_values) - {None}, f"{table}.{column} kept source values"

@@ -15,9 +15,13 @@ def _snapshot(tmp_path: Path, rows: int) -> Path:
     src = tmp_path / "src"
     src.mkdir()
     i = pl.int_range(0, rows, eager=True)
-    pl.DataFrame({"id": i, "email": "u" + (i % 3000).cast(pl.String) + "@corp.test"}).write_parquet(src / "users.parquet")
+    pl.DataFrame({"id": i, "email": "u" + (i % 3000).cast(pl.String) + "@corp.test"}).write_parquet(
+        src / "users.parquet"
+    )
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "users.yaml").write_text("table: users\ncolumns:\n  email: email\n", encoding="utf-8")
+    (tmp_path / "rules" / "users.yaml").write_text(
+        "table: users\ncolumns:\n  email: email\n", encoding="utf-8"
+    )
     return src
 
 

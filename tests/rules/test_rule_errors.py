@@ -14,7 +14,8 @@ from maskpipe.rules.model import load_rules
 CASES = Path(__file__).parent / "cases"
 
 USERS = TableInfo(
-    "public", "users",
+    "public",
+    "users",
     (
         ColumnInfo("id", pa.int64(), nullable=False),
         ColumnInfo("email", pa.string()),
@@ -22,12 +23,15 @@ USERS = TableInfo(
         ColumnInfo("created", pa.date32()),
         ColumnInfo("full_name", pa.string(), generated=True),
     ),
-    primary_key=("id",), unique=(("email",),),
+    primary_key=("id",),
+    unique=(("email",),),
 )
 ORDERS = TableInfo(
-    "public", "orders",
+    "public",
+    "orders",
     (ColumnInfo("id", pa.int64()), ColumnInfo("user_email", pa.string()), ColumnInfo("total", pa.int64())),
-    primary_key=("id",), foreign_keys=(ForeignKey(("user_email",), "public.users", ("email",), "orders_user_fk"),),
+    primary_key=("id",),
+    foreign_keys=(ForeignKey(("user_email",), "public.users", ("email",), "orders_user_fk"),),
 )
 SCHEMA = [USERS, ORDERS]
 
@@ -64,14 +68,20 @@ def test_plan_valid_rules_propagate_along_fk(tmp_path: Path) -> None:
     propagated = orders.rule_for("user_email")
     users_rule = plan.table("public.users").rule_for("email")
     assert propagated is not None and users_rule is not None
-    assert propagated.domain == users_rule.domain and propagated.origin.startswith("propagated from public.users.email")
+    assert propagated.domain == users_rule.domain and propagated.origin.startswith(
+        "propagated from public.users.email"
+    )
 
 
 def test_plan_referencing_column_with_other_rule_warns(tmp_path: Path) -> None:
     (tmp_path / "users.yaml").write_text("table: users\ncolumns:\n  email: email\n", encoding="utf-8")
-    (tmp_path / "orders.yaml").write_text("table: orders\ncolumns:\n  user_email: {masker: hash}\n", encoding="utf-8")
+    (tmp_path / "orders.yaml").write_text(
+        "table: orders\ncolumns:\n  user_email: {masker: hash}\n", encoding="utf-8"
+    )
     plan = build_plan(load_rules(tmp_path), SCHEMA)
-    assert any("public.orders.user_email" in w.where and "join will break" in w.message for w in plan.warnings)
+    assert any(
+        "public.orders.user_email" in w.where and "join will break" in w.message for w in plan.warnings
+    )
 
 
 def test_plan_skip_table_is_not_copied(tmp_path: Path) -> None:
@@ -81,6 +91,10 @@ def test_plan_skip_table_is_not_copied(tmp_path: Path) -> None:
 
 
 def test_plan_non_unique_masker_on_unique_column_warns(tmp_path: Path) -> None:
-    (tmp_path / "users.yaml").write_text("table: users\ncolumns:\n  email: {masker: redact}\n", encoding="utf-8")
+    (tmp_path / "users.yaml").write_text(
+        "table: users\ncolumns:\n  email: {masker: redact}\n", encoding="utf-8"
+    )
     plan = build_plan(load_rules(tmp_path), SCHEMA)
-    assert any(w.where == "public.users.email" and "cannot keep this UNIQUE" in w.message for w in plan.warnings)
+    assert any(
+        w.where == "public.users.email" and "cannot keep this UNIQUE" in w.message for w in plan.warnings
+    )

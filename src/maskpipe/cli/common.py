@@ -50,7 +50,11 @@ def load_pipeline(path: Path) -> PipelineFile:
     except ValidationError as exc:
         raise MaskpipeError(
             [
-                Problem(doc.where(tuple(e["loc"])), f"{'.'.join(map(str, e['loc']))}: {e['msg']}.", f"allowed keys: {', '.join(PipelineFile.model_fields)}.")
+                Problem(
+                    doc.where(tuple(e["loc"])),
+                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}.",
+                    f"allowed keys: {', '.join(PipelineFile.model_fields)}.",
+                )
                 for e in exc.errors()
             ]
         ) from None
@@ -65,8 +69,14 @@ def _relative_to(base: Path, value: str) -> str:
 
 
 def resolve(
-    rules_dir: str | None, source: str | None, dest: str | None, pipeline_path: str | None,
-    key_env: str | None, key_file: str | None, need_dest: bool = True, need_key: bool = True,
+    rules_dir: str | None,
+    source: str | None,
+    dest: str | None,
+    pipeline_path: str | None,
+    key_env: str | None,
+    key_file: str | None,
+    need_dest: bool = True,
+    need_key: bool = True,
 ) -> Resolved:
     """Flags win over the pipeline file, which wins over rules/_defaults.yaml."""
     pipeline = PipelineFile()
@@ -74,15 +84,49 @@ def resolve(
     if pipeline_path:
         pipeline = load_pipeline(Path(pipeline_path))
         base = Path(pipeline_path).resolve().parent
-    rules = Path(rules_dir) if rules_dir else Path(_relative_to(base, pipeline.rules)) if pipeline.rules else Path("rules")
+    rules = (
+        Path(rules_dir)
+        if rules_dir
+        else Path(_relative_to(base, pipeline.rules))
+        if pipeline.rules
+        else Path("rules")
+    )
     ruleset_defaults = load_rules(rules).defaults if rules.is_dir() else None
     problems = []
-    src = source or (pipeline.source and _relative_to(base, pipeline.source)) or (ruleset_defaults and ruleset_defaults.source and _relative_to(rules.resolve(), ruleset_defaults.source))
-    dst = dest or (pipeline.dest and _relative_to(base, pipeline.dest)) or (ruleset_defaults and ruleset_defaults.dest and _relative_to(rules.resolve(), ruleset_defaults.dest))
+    src = (
+        source
+        or (pipeline.source and _relative_to(base, pipeline.source))
+        or (
+            ruleset_defaults
+            and ruleset_defaults.source
+            and _relative_to(rules.resolve(), ruleset_defaults.source)
+        )
+    )
+    dst = (
+        dest
+        or (pipeline.dest and _relative_to(base, pipeline.dest))
+        or (
+            ruleset_defaults
+            and ruleset_defaults.dest
+            and _relative_to(rules.resolve(), ruleset_defaults.dest)
+        )
+    )
     if not src:
-        problems.append(Problem("--source", "no source given.", "pass --source URI, or set source: in the pipeline file or rules/_defaults.yaml."))
+        problems.append(
+            Problem(
+                "--source",
+                "no source given.",
+                "pass --source URI, or set source: in the pipeline file or rules/_defaults.yaml.",
+            )
+        )
     if need_dest and not dst:
-        problems.append(Problem("--dest", "no destination given.", "pass --dest URI, or set dest: in the pipeline file or rules/_defaults.yaml."))
+        problems.append(
+            Problem(
+                "--dest",
+                "no destination given.",
+                "pass --dest URI, or set dest: in the pipeline file or rules/_defaults.yaml.",
+            )
+        )
     if problems:
         raise MaskpipeError(problems)
     if src == DEMO_SOURCE:
@@ -93,12 +137,17 @@ def resolve(
     if not need_key:
         pass
     elif key_env or key_file or not pipeline.demo_key:
-        key = load_key(key_env or pipeline.key_env, key_file or (pipeline.key_file and _relative_to(base, pipeline.key_file)))
+        key = load_key(
+            key_env or pipeline.key_env,
+            key_file or (pipeline.key_file and _relative_to(base, pipeline.key_file)),
+        )
     else:
         from maskpipe.demo import DEMO_KEY_HEX
 
         key = key_from_text(DEMO_KEY_HEX, "demo key (PUBLIC - protects nothing)")
-        warn("using the PUBLISHED DEMO KEY: anyone can reproduce this masking. Never use it on real data; set MASKPIPE_KEY or --key-file.")
+        warn(
+            "using the PUBLISHED DEMO KEY: anyone can reproduce this masking. Never use it on real data; set MASKPIPE_KEY or --key-file."
+        )
     return Resolved(rules, str(src), str(dst or ""), key)
 
 

@@ -46,8 +46,6 @@ def cli() -> None:
     """
 
 
-
-
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

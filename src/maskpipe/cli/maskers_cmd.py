@@ -81,7 +81,9 @@ def maskers(name: str | None, as_json: bool, markdown: bool) -> None:
         click.echo(json.dumps(info, indent=2, default=str))
         return
     click.echo(f"{info['name']}: {info['summary']}")
-    click.echo(f"  accepts: {', '.join(info['accepts'])}    keeps UNIQUE: {info['uniqueness']}    nulls stay null: {info['null_to_null']}")
+    click.echo(
+        f"  accepts: {', '.join(info['accepts'])}    keeps UNIQUE: {info['uniqueness']}    nulls stay null: {info['null_to_null']}"
+    )
     params = info["params"]
     assert isinstance(params, dict)
     if params:

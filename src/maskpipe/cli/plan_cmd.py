@@ -15,9 +15,13 @@ from maskpipe.rules.model import load_rules
 @click.argument("rules_dir", required=False, type=click.Path(file_okay=False))
 @click.option("--source", help="Snapshot to describe (as for `maskpipe run`).")
 @click.option("--pipeline", "pipeline_path", type=click.Path(dir_okay=False), help="A pipelines/*.yaml file.")
-@click.option("--sample", default=5_000, show_default=True, help="Rows sampled per column for virtual-FK proposals.")
+@click.option(
+    "--sample", default=5_000, show_default=True, help="Rows sampled per column for virtual-FK proposals."
+)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the plan as JSON here.")
-def plan(rules_dir: str | None, source: str | None, pipeline_path: str | None, sample: int, json_path: str | None) -> None:
+def plan(
+    rules_dir: str | None, source: str | None, pipeline_path: str | None, sample: int, json_path: str | None
+) -> None:
     """Show each table, its masked columns and maskers, mappings propagated along FKs, declared and
     proposed virtual FKs, and warnings. Reads only the schema and small samples; needs no key."""
     resolved = resolve(rules_dir, source, None, pipeline_path, None, None, need_dest=False, need_key=False)
@@ -28,14 +32,26 @@ def plan(rules_dir: str | None, source: str | None, pipeline_path: str | None, s
         proposals = propose_virtual_fks(src, tables, sample)
     finally:
         src.close()
-    out: dict[str, object] = {"tables": [], "skipped": list(the_plan.skipped), "warnings": [w.render() for w in the_plan.warnings]}
+    out: dict[str, object] = {
+        "tables": [],
+        "skipped": list(the_plan.skipped),
+        "warnings": [w.render() for w in the_plan.warnings],
+    }
     for tp in the_plan.tables:
         click.echo(f"{tp.table.qualified}")
         if not tp.columns:
             click.echo("    (copied unmasked)")
         for c in tp.columns:
             click.echo(f"    {c.column:<28} {c.masker:<16} {c.origin}")
-        out["tables"].append({"table": tp.table.qualified, "columns": [{"column": c.column, "masker": c.masker, "origin": c.origin, "domain": c.domain} for c in tp.columns]})  # type: ignore[union-attr]
+        out["tables"].append(
+            {
+                "table": tp.table.qualified,
+                "columns": [
+                    {"column": c.column, "masker": c.masker, "origin": c.origin, "domain": c.domain}
+                    for c in tp.columns
+                ],
+            }
+        )  # type: ignore[union-attr]
     for name in the_plan.skipped:
         click.echo(f"{name}\n    (skipped)")
     declared = [(t, fk) for t, fks in the_plan.virtual_foreign_keys.items() for fk in fks]

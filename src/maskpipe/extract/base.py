@@ -19,7 +19,9 @@ class Source(Protocol):
         """Every table of the snapshot with columns, keys and FKs. Reads nothing but metadata."""
         ...
 
-    def read_batches(self, table: TableInfo, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    def read_batches(
+        self, table: TableInfo, batch_rows: int = DEFAULT_BATCH_ROWS
+    ) -> Iterator[pa.RecordBatch]:
         """Stream the table; memory stays bounded by batch_rows whatever the table size."""
         ...
 

@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict
 
 from maskpipe.steps import OUTPUT, Steps
 
-Family = Literal["string", "integer", "float", "decimal", "date", "datetime", "time", "binary", "boolean", "other"]
+Family = Literal[
+    "string", "integer", "float", "decimal", "date", "datetime", "time", "binary", "boolean", "other"
+]
 ALL_FAMILIES: frozenset[Family] = frozenset(
     ("string", "integer", "float", "decimal", "date", "datetime", "time", "binary", "boolean", "other")
 )
@@ -123,7 +125,9 @@ class Masker(ABC):
         """None when the masker can mask this dtype, else why not (shown with the rule's file:line)."""
         fam = family(dtype)
         if fam not in self.accepts:
-            return f"masker '{self.name}' accepts {', '.join(sorted(self.accepts))} columns, not {fam} ({dtype})"
+            return (
+                f"masker '{self.name}' accepts {', '.join(sorted(self.accepts))} columns, not {fam} ({dtype})"
+            )
         return None
 
 

@@ -22,7 +22,8 @@ TOKEN_WIDTH = 13
 class EmailParams(Params):
     locale: str = Field("en", description="locale of the first-name dictionary used for the local part")
     keep_domain: bool = Field(
-        False, description="keep the source domain (e.g. for routing tests); default maps it to a reserved domain"
+        False,
+        description="keep the source domain (e.g. for routing tests); default maps it to a reserved domain",
     )
 
 
@@ -78,7 +79,11 @@ class Email(Masker):
         return [
             {
                 **digest_step(folded, ctx.subkey, "_email_digest"),
-                **({} if params.keep_domain else digest_step(source_domain, ctx.derive("domain"), "_email_domain_digest")),
+                **(
+                    {}
+                    if params.keep_domain
+                    else digest_step(source_domain, ctx.derive("domain"), "_email_domain_digest")
+                ),
             },
             # An empty string carries nothing to hide and often means "none given": it stays empty.
             {"_email_lower": keep_nulls(value, pl.when(value == "").then(pl.lit("")).otherwise(lowered))},
@@ -90,7 +95,11 @@ class Email(Masker):
 def _apply_case_pattern(source: pl.Expr, lowered: pl.Expr) -> pl.Expr:
     """All-lower and all-upper inputs are cheap; mixed case is finished by `_mixed_case`."""
     is_upper = source == source.str.to_uppercase()
-    return pl.when(is_upper & (source != source.str.to_lowercase())).then(lowered.str.to_uppercase()).otherwise(lowered)
+    return (
+        pl.when(is_upper & (source != source.str.to_lowercase()))
+        .then(lowered.str.to_uppercase())
+        .otherwise(lowered)
+    )
 
 
 def _mixed_case(work: pl.LazyFrame) -> pl.LazyFrame:
@@ -109,7 +118,10 @@ def _mixed_case(work: pl.LazyFrame) -> pl.LazyFrame:
     distinct = work.filter(mixed & source.is_not_null()).select(INPUT, "_email_lower").unique()
     pattern = distinct.select(
         INPUT,
-        pl.col(INPUT).str.extract_all(r"\p{L}").list.eval(pl.element() != pl.element().str.to_lowercase()).alias("_p"),
+        pl.col(INPUT)
+        .str.extract_all(r"\p{L}")
+        .list.eval(pl.element() != pl.element().str.to_lowercase())
+        .alias("_p"),
     )
     cased = (
         distinct.select(INPUT, pl.col("_email_lower").str.split("").alias("_c"))
@@ -120,10 +132,14 @@ def _mixed_case(work: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(_k=pl.col("_is_letter").cast(pl.Int64).cum_sum().over(INPUT) - 1)
         .join(pattern, on=INPUT, how="left")
         .with_columns(
-            _up=pl.col("_p").list.get(pl.col("_k") % pl.col("_p").list.len(), null_on_oob=True).fill_null(False)
+            _up=pl.col("_p")
+            .list.get(pl.col("_k") % pl.col("_p").list.len(), null_on_oob=True)
+            .fill_null(False)
         )
         .with_columns(
-            _c=pl.when(pl.col("_is_letter") & pl.col("_up")).then(pl.col("_c").str.to_uppercase()).otherwise(pl.col("_c"))
+            _c=pl.when(pl.col("_is_letter") & pl.col("_up"))
+            .then(pl.col("_c").str.to_uppercase())
+            .otherwise(pl.col("_c"))
         )
         .group_by(INPUT)
         .agg(pl.col("_c").sort_by("_pos").str.join("").alias("_cased"))

@@ -14,7 +14,8 @@ from maskpipe.steps import Steps
 
 class HashParams(Params):
     format: Literal["hex", "int", "token"] = Field(
-        "hex", description="hex: lower-case hex digest; int: non-negative integer; token: [0-9a-f] of the input's length"
+        "hex",
+        description="hex: lower-case hex digest; int: non-negative integer; token: [0-9a-f] of the input's length",
     )
     length: int = Field(32, ge=16, le=64, description="hex characters kept (format hex); 16 = 64 bits")
 
@@ -39,7 +40,9 @@ class Hash(Masker):
         assert isinstance(params, HashParams)
         digest = hmac_hex(canonical_text(value, dtype), ctx.subkey)
         if params.format == "int":
-            bits = {pl.Int8: 7, pl.Int16: 15, pl.Int32: 31, pl.UInt8: 8, pl.UInt16: 16, pl.UInt32: 32}.get(dtype, 63)
+            bits = {pl.Int8: 7, pl.Int16: 15, pl.Int32: 31, pl.UInt8: 8, pl.UInt16: 16, pl.UInt32: 32}.get(
+                dtype, 63
+            )
             return single((lane(digest, 0) % (2**bits)).cast(dtype))
         if params.format == "token":
             # Two digests give 128 characters; past that the token is padded with "0" (inputs over 128
@@ -62,7 +65,9 @@ class Hash(Masker):
         if params.format == "int" and not dtype.is_integer():
             return f"hash format 'int' needs an integer column, not {dtype}"
         if params.format != "int" and dtype.is_integer():
-            return f"hash format '{params.format}' writes text; use format 'int' on an integer column ({dtype})"
+            return (
+                f"hash format '{params.format}' writes text; use format 'int' on an integer column ({dtype})"
+            )
         return None
 
 

@@ -35,18 +35,29 @@ def _construct(node: yaml.Node, path: Path_, doc: LocatedDocument, problems: lis
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node)) if not isinstance(key_node, yaml.ScalarNode) else key_node.value
+            key = (
+                yaml.safe_load(yaml.serialize(key_node))
+                if not isinstance(key_node, yaml.ScalarNode)
+                else key_node.value
+            )
             if not isinstance(key, str):
                 key = str(key)
             if key in out:
                 line = key_node.start_mark.line + 1
                 col = key_node.start_mark.column + 1
                 problems.append(
-                    Problem(f"{doc.file}:{line}:{col}", f"duplicate key '{key}'.", "each key may appear once; merge the two entries.")
+                    Problem(
+                        f"{doc.file}:{line}:{col}",
+                        f"duplicate key '{key}'.",
+                        "each key may appear once; merge the two entries.",
+                    )
                 )
                 continue
             # The key's own position: errors about a column name point at the name, not its value.
-            doc.marks[(*path, key, "__key__")] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            doc.marks[(*path, key, "__key__")] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
             out[key] = _construct(value_node, (*path, key), doc, problems)
         return out
     if isinstance(node, yaml.SequenceNode):
@@ -62,13 +73,17 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[LocatedDocument |
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(shown, f"cannot read file: {exc}.", "check the path, permissions and UTF-8 encoding.")]
+        return None, [
+            Problem(shown, f"cannot read file: {exc}.", "check the path, permissions and UTF-8 encoding.")
+        ]
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
-        return None, [Problem(where, f"invalid YAML: {exc.problem}.", "check indentation and quoting near this line.")]
+        return None, [
+            Problem(where, f"invalid YAML: {exc.problem}.", "check indentation and quoting near this line.")
+        ]
     doc = LocatedDocument(shown, None)
     if node is None:
         doc.data = {}

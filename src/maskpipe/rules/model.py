@@ -84,7 +84,9 @@ class RuleSet:
     defaults: Defaults = field(default_factory=Defaults)
 
 
-def _pydantic_problems(exc: ValidationError, doc: LocatedDocument, prefix: tuple[str | int, ...] = ()) -> list[Problem]:
+def _pydantic_problems(
+    exc: ValidationError, doc: LocatedDocument, prefix: tuple[str | int, ...] = ()
+) -> list[Problem]:
     problems = []
     for err in exc.errors():
         loc = (*prefix, *err["loc"])
@@ -99,7 +101,11 @@ def _pydantic_problems(exc: ValidationError, doc: LocatedDocument, prefix: tuple
             )
         elif loc and loc[-1] == "masker" and err.get("input") is None:
             problems.append(
-                Problem(doc.where(loc), "masker is empty.", "YAML reads a bare null as nothing: write masker: 'null' in quotes.")
+                Problem(
+                    doc.where(loc),
+                    "masker is empty.",
+                    "YAML reads a bare null as nothing: write masker: 'null' in quotes.",
+                )
             )
         else:
             field_name = ".".join(str(p) for p in loc) or "file"
@@ -120,7 +126,13 @@ def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
 def load_rules(folder: Path) -> RuleSet:
     """Every rule file of a folder, checked for shape; raises MaskpipeError listing every problem."""
     if not folder.is_dir():
-        raise MaskpipeError(Problem(str(folder), "rules folder not found.", "pass RULES_DIR or create rules/ with one YAML file per table."))
+        raise MaskpipeError(
+            Problem(
+                str(folder),
+                "rules folder not found.",
+                "pass RULES_DIR or create rules/ with one YAML file per table.",
+            )
+        )
     ruleset = RuleSet(folder)
     problems: list[Problem] = []
     files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])

@@ -78,7 +78,9 @@ def _arrow_type(dtype: pl.DataType) -> pa.DataType:
     return pl.DataFrame(schema={"x": dtype}).to_arrow().schema.field("x").type
 
 
-def mask_batch(batch: pa.RecordBatch, table_plan: TablePlan, key: MaskingKey, schema: pa.Schema | None = None) -> pa.RecordBatch:
+def mask_batch(
+    batch: pa.RecordBatch, table_plan: TablePlan, key: MaskingKey, schema: pa.Schema | None = None
+) -> pa.RecordBatch:
     """Mask one batch. Pure: the same batch, plan and key give the same output on any machine."""
     wanted = [c for c in table_plan.columns if c.column in batch.schema.names]
     if not wanted:
