@@ -168,3 +168,13 @@ def test_demo_pipeline_uses_published_key_loudly(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "PUBLISHED DEMO KEY" in result.stderr
     assert "public.people" in result.stdout
+
+
+def test_pipeline_file_validate_after_validates_the_copy(tmp_path: Path) -> None:
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        f"source: demo://\ndest: {tmp_path / 'out'}\nrules: {RULES}\nvalidate_after: true\n", encoding="utf-8"
+    )
+    result = maskpipe("run", "--pipeline", str(pipeline))
+    assert result.returncode == 0, result.stderr
+    assert "maskpipe validate: ok" in result.stdout + result.stderr

@@ -39,6 +39,7 @@ class Resolved:
     source: str
     dest: str
     key: MaskingKey | None
+    validate_after: bool = False
 
 
 def load_pipeline(path: Path) -> PipelineFile:
@@ -148,7 +149,7 @@ def resolve(
         warn(
             "using the PUBLISHED DEMO KEY: anyone can reproduce this masking. Never use it on real data; set MASKPIPE_KEY or --key-file."
         )
-    return Resolved(rules, str(src), str(dst or ""), key)
+    return Resolved(rules, str(src), str(dst or ""), key, pipeline.validate_after)
 
 
 def is_tty() -> bool:

@@ -95,7 +95,7 @@ def run(rules_dir: str | None, source: str | None, dest: str | None, pipeline_pa
         for w in prepared.plan.warnings:
             warn(w.render())
         execute(prepared, batch_rows, _Progress(), jobs)
-        if validate_after:
+        if validate_after or resolved.validate_after:
             from maskpipe.cli.validate_cmd import validate_report
 
             if not validate_report(resolved, report, json_path=None):
