@@ -1,23 +1,30 @@
 """PostgreSQL sink: build the masked copy in a staging database, then swap it in with two renames.
 
 Order of work: pg_dump --section=pre-data of the source (tables, types, sequences; no indexes or keys),
-data through ADBC COPY into those bare tables, pg_dump --section=post-data (indexes, PK/UNIQUE/FK/CHECK,
-triggers, materialized view refreshes), sequence values copied from the source, then in one transaction
+data into those bare tables (masked tables through ADBC COPY, unmasked ones straight from the source with
+copy_in), pg_dump --section=post-data as an archive restored with pg_restore (indexes, PK/UNIQUE/FK/CHECK,
+triggers, materialized view refreshes: a big table's own keys and indexes as soon as it is loaded, the
+rest at commit), sequence values copied from the source, then in one transaction
 `dest -> dest__maskpipe_old`, `staging -> dest`, and the old copy dropped. A run killed before that
-transaction commits leaves the destination as it was; begin() removes what such a run left behind.
+transaction commits leaves the destination as it was; begin() removes what such a run left behind (a
+killed run may also leave its post-data archive, schema only, in the temporary folder).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import adbc_driver_manager
@@ -54,6 +61,15 @@ from maskpipe.model import MaskpipeError, Problem, RunFailed, TableInfo
 
 _MAX_IDENT_BYTES = 63
 _LANDING = "_maskpipe_landing"
+# A table with at least this many rows gets its own keys and indexes (post-data) built as soon as it is
+# loaded, by a pg_restore in the background while other tables still load; smaller tables wait for
+# commit(), where one pg_restore builds everything left (starting one costs more than their index).
+EARLY_POST_DATA_ROWS = 100_000
+# Post-data entries that concern one table only and may be built once its rows are in: its primary key,
+# unique and exclusion constraints, NOT VALID checks and indexes. FKs, triggers, rules, policies,
+# partition index attachments and the rest wait for commit().
+_TABLE_LOCAL_ENTRIES = frozenset({"CONSTRAINT", "CHECK CONSTRAINT", "INDEX"})
+_PG_CONSTRAINT_CLASS, _PG_CLASS_CLASS = 2606, 1259
 
 # Target types whose binary COPY input is plain UTF-8 text: Arrow strings go straight in.
 _TEXT_LIKE = frozenset({"text", "varchar", "bpchar", "name", "json", "xml"})
@@ -164,10 +180,17 @@ class _StageWriter:
     PostgreSQL casts from when a batch holds what the COPY writer cannot encode. Landing tables are
     temporary, so writers on different connections never meet."""
 
-    def __init__(self, conn: Any, written: set[str], copy_to: _CopyTarget) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        written: set[str],
+        copy_to: _CopyTarget,
+        loaded: Callable[[str, int], None] = lambda table, rows: None,
+    ) -> None:
         self._stage = conn
         self._written = written  # shared with the sink: tables fully written (set.add is atomic)
         self._copy_to = copy_to
+        self._loaded = loaded  # told when a table's rows are all in (the sink starts its post-data)
 
     def close(self) -> None:
         if self._stage is not None:
@@ -217,6 +240,7 @@ class _StageWriter:
                 written += batch.num_rows
             flush_direct()
             self._written.add(table.qualified)
+            self._loaded(table.qualified, written)
         finally:
             if landing is not None:
                 with contextlib.suppress(Exception):
@@ -290,8 +314,10 @@ class _StageWriter:
                 raise RunFailed(f"--dest: writing {table.qualified} failed: {message}")
             write_out.seek(0)
             m = re.search(rb"^COPY (\d+)", write_out.read(), re.MULTILINE)
+        rows = int(m.group(1)) if m else 0
         self._written.add(table.qualified)
-        return int(m.group(1)) if m else 0
+        self._loaded(table.qualified, rows)
+        return rows
 
     def _can_freeze(self, target: str) -> bool:
         rows = fetch_all(
@@ -524,7 +550,12 @@ class PostgresSink:
         self._stage: Any = None
         self._workers: list[_StageWriter] = []
         self._copy_to = _CopyTarget("psql", "", 0)  # set by begin()
-        self._post_data: str | None = None
+        self._post_dir: str | None = None  # holds the post-data archive and pg_restore's list files
+        self._toc: list[str] = []  # the archive's entries (pg_restore -l lines), in restore order
+        self._early: dict[str, list[int]] = {}  # table -> its table-local entries (indexes into _toc)
+        self._restored: set[int] = set()  # entries already restored (early)
+        self._restores: list[tuple[str, subprocess.Popen[bytes], Any]] = []  # running early restores
+        self._restore_lock = threading.Lock()
         self._state = "new"  # new -> staging -> committed | aborted
         self._written: set[str] = set()
         # Things the copy lacks that the run did not fail over (read by the pipeline's report).
@@ -614,7 +645,12 @@ class PostgresSink:
             m.close()
 
         pre_data = self._pg_dump("pre-data")
-        self._post_data = self._pg_dump("post-data")
+        self._remove_post_dir()
+        self._post_dir = tempfile.mkdtemp(prefix="maskpipe-post-data-")  # schema only, never rows
+        self._pg_dump("post-data", archive=self._post_archive)
+        self._toc = self._list_archive()
+        self._early = self._table_local_entries()
+        self._restored = set()
 
         m = self._maintenance()
         try:
@@ -706,20 +742,25 @@ class PostgresSink:
             ) from None
 
     # -- subprocesses -----------------------------------------------------------------------------------
-    def _pg_dump(self, section: str) -> str:
-        pg_dump = find_pg_tool("pg_dump", self._bindir)
-        conninfo, env = libpq_env(self.source_uri)
-        cmd = [
-            str(pg_dump),
-            f"--section={section}",
-            "--no-publications",
-            "--no-subscriptions",
-            "--no-tablespaces",
-            "--no-security-labels",
-        ]
+    def _skip_options(self) -> list[str]:
+        options = ["--no-publications", "--no-subscriptions", "--no-tablespaces", "--no-security-labels"]
         if not self._keep_owners:
             # The destination server may lack the source's roles; the copy belongs to the dest role.
-            cmd += ["--no-owner", "--no-privileges"]
+            options += ["--no-owner", "--no-privileges"]
+        return options
+
+    @property
+    def _post_archive(self) -> str:
+        assert self._post_dir is not None
+        return str(Path(self._post_dir) / "post-data.dump")
+
+    def _pg_dump(self, section: str, archive: str | None = None) -> str:
+        """The section as SQL text, or written to `archive` (custom format, for pg_restore -L)."""
+        pg_dump = find_pg_tool("pg_dump", self._bindir)
+        conninfo, env = libpq_env(self.source_uri)
+        cmd = [str(pg_dump), f"--section={section}", *self._skip_options()]
+        if archive:
+            cmd += ["--format=custom", f"--file={archive}"]
         if self._snapshot:
             cmd.append(f"--snapshot={self._snapshot}")
         cmd += ["-d", conninfo]
@@ -734,6 +775,114 @@ class PostgresSink:
                 )
             )
         return proc.stdout
+
+    def _list_archive(self) -> list[str]:
+        pg_restore = find_pg_tool("pg_restore", self._bindir)
+        proc = subprocess.run([str(pg_restore), "--list", self._post_archive], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RunFailed(f"--dest: listing the post-data archive failed: {_first_error(proc.stderr)}")
+        return [line for line in proc.stdout.splitlines() if line.strip() and not line.startswith(";")]
+
+    def _table_local_entries(self) -> dict[str, list[int]]:
+        """Per table being copied (ordinary tables only: partitioned ones build partition indexes and
+        attach them, which waits for commit), the archive entries that concern it alone. Entries name
+        their catalog object by OID; the source's catalog says which table each belongs to."""
+        wanted: dict[tuple[int, int], int] = {}
+        for i, line in enumerate(self._toc):
+            m = re.match(r"(\d+); (\d+) (\d+) (.+?) ", line)
+            if m and m.group(4) in _TABLE_LOCAL_ENTRIES:
+                wanted[(int(m.group(2)), int(m.group(3)))] = i
+        if not wanted:
+            return {}
+        constraints = ",".join(str(oid) for cls, oid in wanted if cls == _PG_CONSTRAINT_CLASS) or "0"
+        indexes = ",".join(str(oid) for cls, oid in wanted if cls == _PG_CLASS_CLASS) or "0"
+        src = connect(self.source_uri, "--source")
+        try:
+            rows = fetch_all(
+                src,
+                f"""
+                SELECT {_PG_CONSTRAINT_CLASS}, con.oid::int8, n.nspname, c.relname
+                  FROM pg_catalog.pg_constraint con
+                  JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
+                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 WHERE con.oid IN ({constraints}) AND c.relkind = 'r'
+                UNION ALL
+                SELECT {_PG_CLASS_CLASS}, i.indexrelid::int8, n.nspname, c.relname
+                  FROM pg_catalog.pg_index i
+                  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 WHERE i.indexrelid IN ({indexes}) AND c.relkind = 'r'
+                """,
+            )
+        except adbc_driver_manager.Error as exc:
+            raise RunFailed(f"--source: reading the catalog failed: {safe_db_error(exc)}") from None
+        finally:
+            src.close()
+        early: dict[str, list[int]] = {}
+        for cls, oid, schema, name in rows:
+            if f"{schema}.{name}" in self._tables:
+                early.setdefault(f"{schema}.{name}", []).append(wanted[(int(cls), int(oid))])
+        return {table: sorted(entries) for table, entries in early.items()}
+
+    def _table_loaded(self, table: str, rows: int) -> None:
+        """A writer loaded every row of `table`: build its keys and indexes now, in the background, if it
+        is big enough to be worth a pg_restore of its own. About two run at a time."""
+        entries = self._early.get(table)
+        if not entries or rows < EARLY_POST_DATA_ROWS:
+            return
+        self._wait_restores(keep=1)
+        with self._restore_lock:
+            if self._state != "staging":
+                return
+            self._restored.update(entries)
+            proc, err = self._start_restore([self._toc[i] for i in entries])
+            self._restores.append((table, proc, err))
+
+    def _start_restore(self, entries: list[str]) -> tuple[subprocess.Popen[bytes], Any]:
+        assert self._post_dir is not None
+        fd, listing = tempfile.mkstemp(suffix=".list", dir=self._post_dir)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(entries) + "\n")
+        pg_restore = find_pg_tool("pg_restore", self._bindir)
+        conninfo, env = libpq_env(with_dbname(self.uri, self.staging_name))
+        err = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _finish_restore / _stop_restores)
+        cmd = [str(pg_restore), "--use-list", listing, "--single-transaction", "--exit-on-error",
+               *self._skip_options(), "-d", conninfo, self._post_archive]  # fmt: skip
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env), err
+
+    @staticmethod
+    def _finish_restore(proc: subprocess.Popen[bytes], err: Any, what: str) -> None:
+        try:
+            if proc.wait() != 0:
+                err.seek(0)
+                # Only the first error line: the DETAIL pg_restore prints after it quotes row values.
+                message = _first_error(err.read().decode(errors="replace"))
+                raise RunFailed(f"--dest: applying the {what} failed: {message}")
+        finally:
+            err.close()
+
+    def _wait_restores(self, keep: int) -> None:
+        """Wait for the oldest early restores until at most `keep` run; the first failure is raised."""
+        while True:
+            with self._restore_lock:
+                if len(self._restores) <= keep:
+                    return
+                table, proc, err = self._restores.pop(0)
+            self._finish_restore(proc, err, f"indexes and constraints (post-data) of {table}")
+
+    def _stop_restores(self) -> None:
+        with self._restore_lock:
+            running, self._restores = self._restores, []
+        for _, proc, err in running:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            err.close()
+
+    def _remove_post_dir(self) -> None:
+        if self._post_dir is not None:
+            shutil.rmtree(self._post_dir, ignore_errors=True)
+            self._post_dir = None
 
     def _psql(self, script: str, what: str) -> None:
         psql = find_pg_tool("psql", self._bindir)
@@ -769,13 +918,13 @@ class PostgresSink:
     def write_table(self, table: TableInfo, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
         if self._stage is None:
             raise RunFailed("PostgresSink.write_table called before begin()")
-        return _StageWriter(self._stage, self._written, self._copy_to).write_table(table, schema, batches)
+        return self._writer(self._stage).write_table(table, schema, batches)
 
     def copy_in(self, table: TableInfo, out: CopyOut, cancel: Any = None) -> int:
         """A table no rule masks, straight from the source (see _StageWriter.copy_in)."""
         if self._stage is None:
             raise RunFailed("PostgresSink.copy_in called before begin()")
-        return _StageWriter(self._stage, self._written, self._copy_to).copy_in(table, out, cancel)
+        return self._writer(self._stage).copy_in(table, out, cancel)
 
     def worker(self) -> _StageWriter:
         """A writer over a staging connection of its own, for loading tables from another thread (tables
@@ -790,16 +939,24 @@ class PostgresSink:
         except BaseException:
             conn.close()
             raise
-        writer = _StageWriter(conn, self._written, self._copy_to)
+        writer = self._writer(conn)
         self._workers.append(writer)
         return writer
 
+    def _writer(self, conn: Any) -> _StageWriter:
+        return _StageWriter(conn, self._written, self._copy_to, self._table_loaded)
+
     # -- commit / abort ---------------------------------------------------------------------------------
     def commit(self) -> None:
-        if self._state != "staging" or self._post_data is None:
+        if self._state != "staging" or self._post_dir is None:
             raise RunFailed("PostgresSink.commit called without a successful begin()")
         self._warn_unwritten()
-        self._psql(self._post_data, "indexes and constraints (post-data)")
+        self._wait_restores(keep=0)
+        rest = [entry for i, entry in enumerate(self._toc) if i not in self._restored]
+        if rest:
+            proc, err = self._start_restore(rest)
+            self._finish_restore(proc, err, "indexes and constraints (post-data)")
+        self._remove_post_dir()
         self._copy_sequences()
         self._close_stage()
         m = self._maintenance()
@@ -938,7 +1095,9 @@ class PostgresSink:
             self._stage = None
 
     def abort(self) -> None:
+        self._stop_restores()
         self._close_stage()
+        self._remove_post_dir()
         if self._state != "staging":
             return
         m = self._maintenance()
@@ -949,7 +1108,9 @@ class PostgresSink:
         self._state = "aborted"
 
     def close(self) -> None:
+        self._stop_restores()
         self._close_stage()
+        self._remove_post_dir()
 
 
 # -- Arrow helpers --------------------------------------------------------------------------------------
