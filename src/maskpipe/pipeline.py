@@ -305,15 +305,16 @@ def _mask_tables(
     run: PreparedRun, batch_rows: int, progress: ProgressFn | None, jobs: int
 ) -> list[TableReport]:
     """Every table through the transform into the sink, up to `jobs` at a time. Sinks that load without
-    constraints (those with worker()) take tables in any order: biggest first, so that the last one to
-    finish is short. Otherwise one at a time, parents first."""
+    constraints (those with worker()) take tables in any order: costliest first (rows, weighted by the
+    masked columns, which cost far more per row than copying), so that the last one to finish is short.
+    Otherwise one at a time, parents first."""
     ordered = parents_first(run.plan.tables)
     pairs = _open_workers(run, jobs) if jobs > 1 and len(ordered) > 1 else [(run.source, run.sink)]
     if len(pairs) == 1:
         return [_mask_table(run, t, batch_rows, progress) for t in ordered]
     position = {t.table.qualified: i for i, t in enumerate(ordered)}
     todo: queue.SimpleQueue[TablePlan] = queue.SimpleQueue()
-    for t in sorted(ordered, key=lambda t: -(t.table.row_estimate or 0)):
+    for t in sorted(ordered, key=lambda t: -(t.table.row_estimate or 0) * (1 + 2 * len(t.columns))):
         todo.put(t)
     reports: list[TableReport | None] = [None] * len(ordered)
     errors: list[BaseException] = []
