@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -264,6 +265,53 @@ def test_parquet_sink_abort_keeps_previous_image_and_removes_staging(tmp_path):
     sink.begin([PEOPLE])
     sink.write_table(PEOPLE, trap_table().schema, _batches(trap_table().slice(0, 1)))
     sink.abort()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["image"]
+    assert pq.read_table(dest / "people.parquet").num_rows == 4
+
+
+def test_parquet_sink_writes_tables_from_threads_and_abort_closes_open_writers(tmp_path):
+    """worker() is the sink itself: tables written at the same time from two threads, interleaved batch by
+    batch, each land whole in their own file; abort() closes a writer still open in another thread."""
+    dest = tmp_path / "image"
+    sink = ParquetSink(dest)
+    sink.begin([PEOPLE, ORDERS])
+    assert sink.worker() is sink
+    gate = threading.Barrier(2)
+
+    def interleaved(table: pa.Table) -> Iterator[pa.RecordBatch]:
+        for batch in _batches(table, rows=1):
+            gate.wait(timeout=10)  # both threads hold an open writer at this point
+            yield batch
+
+    threads = [
+        threading.Thread(target=sink.write_table, args=(info, trap_table().schema, interleaved(trap_table())))
+        for info in (PEOPLE, ORDERS)
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    sink.commit()
+    tables = {t.qualified: t for t in ParquetSource(dest).describe()}
+    for name in ("public.people", "sales.Order Lines"):
+        got = pa.Table.from_batches(list(ParquetSource(dest).read_batches(tables[name])))
+        assert got.to_pylist() == trap_table().to_pylist()
+
+    sink = ParquetSink(dest)
+    sink.begin([PEOPLE])
+    started, release = threading.Event(), threading.Event()
+
+    def stalled() -> Iterator[pa.RecordBatch]:
+        yield trap_table().to_batches()[0]
+        started.set()
+        release.wait(timeout=10)
+
+    th = threading.Thread(target=sink.write_table, args=(PEOPLE, trap_table().schema, stalled()))
+    th.start()
+    assert started.wait(timeout=10)
+    sink.abort()
+    release.set()
+    th.join()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["image"]
     assert pq.read_table(dest / "people.parquet").num_rows == 4
 

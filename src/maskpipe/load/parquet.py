@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,8 @@ class ParquetSink:
         self._tables: dict[str, TableInfo] = {}
         self._written: dict[str, dict[str, Any]] = {}
         self._file_names: dict[str, str] = {}  # casefolded file name -> table, for case-insensitive disks
-        self._writer: pq.ParquetWriter | None = None
+        self._writers: set[pq.ParquetWriter] = set()  # open while their table is written
+        self._lock = threading.Lock()
         self._state = "new"  # new -> staging -> committed | aborted
 
     def identity(self) -> str:
@@ -141,30 +143,34 @@ class ParquetSink:
         if self._state != "staging":
             raise RunFailed("ParquetSink.write_table() called before begin() or after commit()/abort()")
         qname = table.qualified
-        if qname in self._written:
-            raise RunFailed(f"--dest: table {qname} was written twice in one run")
         file_name = table_file_stem(table.schema, table.name) + SUFFIX
-        clash = self._file_names.get(file_name.casefold())
-        if clash is not None:
-            raise RunFailed(
-                f"--dest: tables {clash} and {qname} map to file names that differ only in case; "
-                "they would overwrite each other on case-insensitive file systems"
-            )
-        self._file_names[file_name.casefold()] = qname
+        with self._lock:  # write_table may run in several threads (worker())
+            if qname in self._written or qname in self._file_names.values():
+                raise RunFailed(f"--dest: table {qname} was written twice in one run")
+            clash = self._file_names.get(file_name.casefold())
+            if clash is not None:
+                raise RunFailed(
+                    f"--dest: tables {clash} and {qname} map to file names that differ only in case; "
+                    "they would overwrite each other on case-insensitive file systems"
+                )
+            self._file_names[file_name.casefold()] = qname
         path = self.staging / file_name
         metadata = dict(schema.metadata or {})
         metadata[METADATA_KEY] = table_metadata(table)
         out_schema = schema.with_metadata(metadata)
         rows = 0
-        self._writer = pq.ParquetWriter(path, out_schema, compression="zstd")
+        writer = pq.ParquetWriter(path, out_schema, compression="zstd")
+        with self._lock:
+            self._writers.add(writer)
         try:
             for batch in batches:
                 if not batch.schema.equals(out_schema, check_metadata=False):
                     batch = _conform(batch, out_schema, qname)
-                self._writer.write_batch(batch)
+                writer.write_batch(batch)
                 rows += batch.num_rows
         finally:
-            writer, self._writer = self._writer, None
+            with self._lock:
+                self._writers.discard(writer)
             writer.close()
         self._written[qname] = {
             "schema": table.schema,
@@ -205,11 +211,17 @@ class ParquetSink:
             _remove(self.old)
         self._state = "committed"
 
+    def worker(self) -> ParquetSink:
+        """This sink: write_table is safe from several threads (one file per table), and tables may
+        come in any order."""
+        return self
+
     def abort(self) -> None:
-        if self._writer is not None:
+        with self._lock:
+            writers, self._writers = self._writers, set()
+        for writer in writers:
             with contextlib.suppress(Exception):
-                self._writer.close()
-            self._writer = None
+                writer.close()
         if self._state == "staging" and self.staging.exists():
             _remove(self.staging)
         if self._state != "committed":
