@@ -75,7 +75,7 @@ def _summary(report: RunReport) -> str:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a machine-readable run report here.")
 @click.option("--batch-rows", default=DEFAULT_BATCH_ROWS, show_default=True, type=click.IntRange(1_000), help="Rows per Arrow batch (bounds memory).")
 @click.option("--jobs", default=default_jobs(), show_default=True, type=click.IntRange(1, 64),
-              help="Tables copied at a time (PostgreSQL destinations; others take one at a time).")
+              help="Tables copied at a time (from PostgreSQL into PostgreSQL or Parquet; else one at a time).")
 @click.option("--validate", "validate_after", is_flag=True, help="Validate the copy after loading; fail the run on any finding.")
 def run(rules_dir: str | None, source: str | None, dest: str | None, pipeline_path: str | None, key_env: str | None,
         key_file: str | None, json_path: str | None, batch_rows: int, jobs: int, validate_after: bool) -> None:
