@@ -73,7 +73,12 @@ class RunReport:
             "rows": rows,
             "rows_per_second": round(rows / self.seconds) if self.seconds else None,
             "tables": [
-                {"table": t.table, "rows": t.rows, "seconds": round(t.seconds, 3), "masked_columns": t.masked_columns}
+                {
+                    "table": t.table,
+                    "rows": t.rows,
+                    "seconds": round(t.seconds, 3),
+                    "masked_columns": t.masked_columns,
+                }
                 for t in self.tables
             ],
             "skipped_tables": self.skipped,
@@ -116,11 +121,19 @@ def prepare(ruleset: RuleSet, source_uri: str, dest_uri: str, key: MaskingKey) -
         plan = build_plan(ruleset, tables)
         # pg_dump must see the schema of the very snapshot the data is read from.
         export = getattr(source, "export_snapshot", None)
-        options = {"source_snapshot": export()} if export and dest_uri.startswith(("postgresql:", "postgres:")) else {}
+        options = (
+            {"source_snapshot": export()}
+            if export and dest_uri.startswith(("postgresql:", "postgres:"))
+            else {}
+        )
         sink = open_sink(dest_uri, source_uri=source_uri, **options)
         if sink.identity() == source.identity():
             raise MaskpipeError(
-                Problem("--dest", "the destination is the source database; maskpipe never writes to its source.", "name another database or directory with --dest.")
+                Problem(
+                    "--dest",
+                    "the destination is the source database; maskpipe never writes to its source.",
+                    "name another database or directory with --dest.",
+                )
             )
     except BaseException:
         source.close()
@@ -205,8 +218,13 @@ class _Cancelled(Exception):
 
 
 def _mask_table(
-    run: PreparedRun, table_plan: TablePlan, batch_rows: int, progress: ProgressFn | None,
-    source: Source | None = None, sink: Any = None, cancel: threading.Event | None = None,
+    run: PreparedRun,
+    table_plan: TablePlan,
+    batch_rows: int,
+    progress: ProgressFn | None,
+    source: Source | None = None,
+    sink: Any = None,
+    cancel: threading.Event | None = None,
 ) -> TableReport:
     source = source or run.source
     sink = sink or run.sink
@@ -214,7 +232,9 @@ def _mask_table(
     copied = _copy_unmasked(table_plan, source, sink, progress, cancel)
     if copied is not None:
         return copied
-    report = TableReport(table.qualified, masked_columns={c.column: f"{c.masker} ({c.origin})" for c in table_plan.columns})
+    report = TableReport(
+        table.qualified, masked_columns={c.column: f"{c.masker} ({c.origin})" for c in table_plan.columns}
+    )
     start = time.perf_counter()
     out_schema: list[pa.Schema] = []
 
@@ -382,7 +402,9 @@ def execute(
             }
         report.tables.extend(_mask_tables(run, batch_rows, progress, jobs))
         run.sink.commit()
-        report.warnings += [w.render() if hasattr(w, "render") else str(w) for w in getattr(run.sink, "warnings", [])]
+        report.warnings += [
+            w.render() if hasattr(w, "render") else str(w) for w in getattr(run.sink, "warnings", [])
+        ]
         report.status = "ok"
     except MaskpipeError:
         run.sink.abort()
@@ -402,8 +424,13 @@ def execute(
 
 
 def run(
-    rules_dir: Path, source_uri: str, dest_uri: str, key: MaskingKey,
-    batch_rows: int = DEFAULT_BATCH_ROWS, progress: ProgressFn | None = None, jobs: int | None = None,
+    rules_dir: Path,
+    source_uri: str,
+    dest_uri: str,
+    key: MaskingKey,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: ProgressFn | None = None,
+    jobs: int | None = None,
 ) -> RunReport:
     """extract -> transform -> load, with every check first."""
     return execute(prepare(load_rules(rules_dir), source_uri, dest_uri, key), batch_rows, progress, jobs)

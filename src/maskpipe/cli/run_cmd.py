@@ -61,24 +61,65 @@ def _summary(report: RunReport) -> str:
     for s in report.skipped:
         lines.append(f"  {s:<32} skipped")
     rate = f"{total / report.seconds:,.0f} rows/s" if report.seconds else ""
-    lines.append(f"  {len(report.tables)} tables, {total:,} rows in {report.seconds:.2f} s ({rate}); key fingerprint {report.key_fingerprint}")
+    lines.append(
+        f"  {len(report.tables)} tables, {total:,} rows in {report.seconds:.2f} s ({rate}); key fingerprint {report.key_fingerprint}"
+    )
     return "\n".join(lines)
 
 
 @click.command()
 @click.argument("rules_dir", required=False, type=click.Path(file_okay=False))
-@click.option("--source", help="Snapshot to read: postgresql://..., duckdb:///file.duckdb, parquet:///dir, a directory, or demo://.")
-@click.option("--dest", help="Where the masked copy goes: postgresql://..., duckdb:///file.duckdb, parquet:///dir or a directory.")
-@click.option("--pipeline", "pipeline_path", type=click.Path(dir_okay=False), help="A pipelines/*.yaml file naming source, dest, rules and key.")
+@click.option(
+    "--source",
+    help="Snapshot to read: postgresql://..., duckdb:///file.duckdb, parquet:///dir, a directory, or demo://.",
+)
+@click.option(
+    "--dest",
+    help="Where the masked copy goes: postgresql://..., duckdb:///file.duckdb, parquet:///dir or a directory.",
+)
+@click.option(
+    "--pipeline",
+    "pipeline_path",
+    type=click.Path(dir_okay=False),
+    help="A pipelines/*.yaml file naming source, dest, rules and key.",
+)
 @click.option("--key-env", help="Environment variable holding the masking key (default MASKPIPE_KEY).")
 @click.option("--key-file", type=click.Path(dir_okay=False), help="File holding the masking key.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a machine-readable run report here.")
-@click.option("--batch-rows", default=DEFAULT_BATCH_ROWS, show_default=True, type=click.IntRange(1_000), help="Rows per Arrow batch (bounds memory).")
-@click.option("--jobs", default=default_jobs(), show_default=True, type=click.IntRange(1, 64),
-              help="Tables copied at a time (from PostgreSQL into PostgreSQL or Parquet; else one at a time).")
-@click.option("--validate", "validate_after", is_flag=True, help="Validate the copy after loading; fail the run on any finding.")
-def run(rules_dir: str | None, source: str | None, dest: str | None, pipeline_path: str | None, key_env: str | None,
-        key_file: str | None, json_path: str | None, batch_rows: int, jobs: int, validate_after: bool) -> None:
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False), help="Write a machine-readable run report here."
+)
+@click.option(
+    "--batch-rows",
+    default=DEFAULT_BATCH_ROWS,
+    show_default=True,
+    type=click.IntRange(1_000),
+    help="Rows per Arrow batch (bounds memory).",
+)
+@click.option(
+    "--jobs",
+    default=default_jobs(),
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Tables copied at a time (from PostgreSQL into PostgreSQL or Parquet; else one at a time).",
+)
+@click.option(
+    "--validate",
+    "validate_after",
+    is_flag=True,
+    help="Validate the copy after loading; fail the run on any finding.",
+)
+def run(
+    rules_dir: str | None,
+    source: str | None,
+    dest: str | None,
+    pipeline_path: str | None,
+    key_env: str | None,
+    key_file: str | None,
+    json_path: str | None,
+    batch_rows: int,
+    jobs: int,
+    validate_after: bool,
+) -> None:
     """Mask a snapshot with the rules in RULES_DIR (default rules/) into an isolated destination.
 
     Source and destination come from the flags, else from --pipeline, else from RULES_DIR/_defaults.yaml.

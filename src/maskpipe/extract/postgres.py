@@ -571,7 +571,12 @@ class PostgresSource:
         """Another source over its own connection that reads the very same snapshot (SET TRANSACTION
         SNAPSHOT of this one's export, REPEATABLE READ READ ONLY), for reading tables in another thread.
         Valid while this source stays open; close it before this one. Knows the tables this one described."""
-        snapshot = self.export_snapshot()
+        try:
+            snapshot = self.export_snapshot()
+        except adbc_driver_manager.Error as exc:  # e.g. a server that cannot export snapshots
+            raise MaskpipeError(
+                Problem("--source", f"cannot share the snapshot with another reader: {safe_db_error(exc)}")
+            ) from None
         other = PostgresSource(self.uri, numeric_as_text=self.numeric_as_text)
         other._imported = snapshot
         other._plans, other._schemas, other._from = dict(self._plans), dict(self._schemas), dict(self._from)

@@ -936,8 +936,12 @@ class PostgresSink:
         try:
             for stmt in SESSION_SETTINGS:
                 execute(conn, stmt)
-        except BaseException:
+        except BaseException as exc:
             conn.close()
+            if isinstance(exc, adbc_driver_manager.Error):
+                raise MaskpipeError(
+                    Problem("--dest", f"cannot open another staging connection: {safe_db_error(exc)}")
+                ) from None
             raise
         writer = self._writer(conn)
         self._workers.append(writer)
