@@ -152,3 +152,19 @@ def test_run_cli_accepts_jobs() -> None:
 
     result = CliRunner().invoke(run, ["--help"])
     assert "--jobs" in result.output
+
+
+def test_a_refused_worker_falls_back_to_fewer_tables_at_a_time_with_a_warning() -> None:
+    from maskpipe.model import MaskpipeError, Problem
+
+    class NoMoreConnections(FakeSource):
+        def worker(self) -> FakeSource:
+            raise MaskpipeError(Problem("--source", "too many connections"))
+
+    source, sink = NoMoreConnections([]), FakeSink()
+    report = execute(_run(TABLES, sink, source), batch_rows=10, jobs=2)
+    assert report.status == "ok" and sink.rows["child"] == 900
+    assert sink.threads == {threading.current_thread().name}
+    assert any(
+        "1 table(s) at a time instead of 2" in w and "too many connections" in w for w in report.warnings
+    )
