@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -161,9 +162,12 @@ def test_run_postgres_killed_half_way_leaves_previous_copy_and_next_run_succeeds
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert table_md5(pg_dbs, pg_dbs.dest, "big", "id") == before, "a killed run changed the destination"
+    leftover = f"maskpipe-post-data-{proc.pid}-*"  # the killed run's schema-only post-data archive
+    assert list(Path(tempfile.gettempdir()).glob(leftover)), "the killed run had not dumped post-data yet"
     again = run_maskpipe("run", str(rules), "--source", pg_dbs.source_uri, "--dest", pg_dbs.dest_uri)
     assert again.returncode == 0, again.stderr
     assert not c.database_exists(staging)
+    assert not list(Path(tempfile.gettempdir()).glob(leftover)), "the next run left the killed run's folder"
     assert c.scalar(pg_dbs.dest, "SELECT count(*) FROM big WHERE note = 'changed'") == "200000"
 
 

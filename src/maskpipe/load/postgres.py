@@ -6,8 +6,8 @@ copy_in), pg_dump --section=post-data as an archive restored with pg_restore (in
 triggers, materialized view refreshes: a big table's own keys and indexes as soon as it is loaded, the
 rest at commit), sequence values copied from the source, then in one transaction
 `dest -> dest__maskpipe_old`, `staging -> dest`, and the old copy dropped. A run killed before that
-transaction commits leaves the destination as it was; begin() removes what such a run left behind (a
-killed run may also leave its post-data archive, schema only, in the temporary folder).
+transaction commits leaves the destination as it was; begin() removes what such a run left behind (its
+staging database, and its post-data archive, schema only, in the temporary folder).
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ EARLY_POST_DATA_ROWS = 100_000
 # partition index attachments and the rest wait for commit().
 _TABLE_LOCAL_ENTRIES = frozenset({"CONSTRAINT", "CHECK CONSTRAINT", "INDEX"})
 _PG_CONSTRAINT_CLASS, _PG_CLASS_CLASS = 2606, 1259
+_POST_DIR_PREFIX = "maskpipe-post-data-"
 
 # Target types whose binary COPY input is plain UTF-8 text: Arrow strings go straight in.
 _TEXT_LIKE = frozenset({"text", "varchar", "bpchar", "name", "json", "xml"})
@@ -646,7 +647,10 @@ class PostgresSink:
 
         pre_data = self._pg_dump("pre-data")
         self._remove_post_dir()
-        self._post_dir = tempfile.mkdtemp(prefix="maskpipe-post-data-")  # schema only, never rows
+        _remove_orphan_post_dirs()
+        # Schema only, never rows; named after this process so that a later run can remove it if this
+        # one is killed.
+        self._post_dir = tempfile.mkdtemp(prefix=f"{_POST_DIR_PREFIX}{os.getpid()}-")
         self._pg_dump("post-data", archive=self._post_archive)
         self._toc = self._list_archive()
         self._early = self._table_local_entries()
@@ -1115,6 +1119,20 @@ class PostgresSink:
         self._stop_restores()
         self._close_stage()
         self._remove_post_dir()
+
+
+def _remove_orphan_post_dirs() -> None:
+    """Remove the post-data folders of runs that were killed (their process is gone)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_POST_DIR_PREFIX}*"):
+        m = re.match(rf"{_POST_DIR_PREFIX}(\d+)-", path.name)
+        if not m or not path.is_dir():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass  # alive, or not ours to signal: leave it
 
 
 # -- Arrow helpers --------------------------------------------------------------------------------------
