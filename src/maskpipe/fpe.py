@@ -82,5 +82,5 @@ def permute_digits(digits: pl.Expr, subkey: str, tweak: pl.Expr | None = None) -
 
 
 def unpermute_digits(digits: pl.Expr, subkey: str, tweak: pl.Expr | None = None) -> Steps:
-    """The inverse of permute_digits; tests use it to prove bijectivity, the pipeline never does."""
+    """The inverse of permute_digits; tests/test_fpe.py uses it to prove bijectivity, the pipeline never does."""
     return _rounds(digits, subkey, tweak, inverse=True)

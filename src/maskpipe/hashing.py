@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,18 +113,6 @@ def lane(digest_hex: pl.Expr, index: int) -> pl.Expr:
 def pick(digest_hex: pl.Expr, index: int, n: int) -> pl.Expr:
     """A uniform index in [0, n) from one lane. The modulo bias is below n / 2**64: negligible."""
     return (lane(digest_hex, index) % n).cast(pl.Int64)
-
-
-def per_distinct(
-    values: pl.Expr, mapping: Callable[[pl.Expr], pl.Expr], return_dtype: pl.DataType
-) -> pl.Expr:
-    """Evaluate `mapping` once per distinct value and map every row through the result.
-
-    Cost follows the number of distinct values, not rows. `maintain_order=True` matters: two plain
-    `unique()` calls may order values differently, which would silently scramble the mapping.
-    """
-    distinct = values.unique(maintain_order=True)
-    return values.replace_strict(distinct, mapping(distinct), return_dtype=return_dtype)
 
 
 def canonical_text(values: pl.Expr, dtype: pl.DataType) -> pl.Expr:

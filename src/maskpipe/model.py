@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -80,10 +80,3 @@ class MaskpipeError(Exception):
 
 class RunFailed(Exception):
     """The run itself failed after input was accepted (exit code 1)."""
-
-
-@dataclass
-class Summary:
-    """Counters a stage fills in; rendered by the CLI and written by --json."""
-
-    tables: dict[str, dict[str, object]] = field(default_factory=dict)
