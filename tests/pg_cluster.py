@@ -11,13 +11,14 @@ import atexit
 import contextlib
 import os
 import pwd
-import re
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from maskpipe.extract.postgres import pg_bindir_candidates
 
 PG_USER = "maskpipe_pg"
 # Members of this role must send a password (scram); everyone else is trusted. Lets tests exercise
@@ -30,23 +31,8 @@ class PgUnavailable(RuntimeError):
 
 
 def find_bindir() -> Path:
-    """Where initdb/pg_ctl/postgres live: `pg_config --bindir`, then PATH, then Debian's versioned folders."""
-    candidates: list[Path] = []
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        with contextlib.suppress(OSError, subprocess.CalledProcessError):
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True)
-            candidates.append(Path(out.stdout.strip()))
-    initdb = shutil.which("initdb")
-    if initdb:
-        candidates.append(Path(initdb).parent)
-
-    def version(p: str) -> tuple[int, ...]:
-        m = re.search(r"/postgresql/([\d.]+)/", p)
-        return tuple(int(x) for x in m.group(1).split(".") if x) if m else ()
-
-    debian = sorted((str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")), key=version, reverse=True)
-    candidates += [Path(p) for p in debian]
+    """Where initdb/pg_ctl/postgres live: the first of maskpipe's PostgreSQL binary folders holding all four."""
+    candidates = pg_bindir_candidates("initdb")
     for cand in candidates:
         if all((cand / tool).is_file() for tool in ("initdb", "pg_ctl", "postgres", "psql")):
             return cand

@@ -452,9 +452,10 @@ def server_identity(conn: Any, dbname: str) -> str:
 
 
 # ------------------------------------------- server binaries -------------------------------------------
-def find_pg_tool(tool: str, bindir: str | Path | None = None) -> Path:
-    """pg_dump/psql: explicit bindir, $MASKPIPE_PG_BINDIR, `pg_config --bindir`, PATH, newest
-    /usr/lib/postgresql/*/bin. A newer pg_dump reads older servers, so the newest wins among fallbacks."""
+def pg_bindir_candidates(tool: str, bindir: str | Path | None = None) -> list[Path]:
+    """Folders that may hold PostgreSQL's binaries, in order: explicit bindir, $MASKPIPE_PG_BINDIR,
+    `pg_config --bindir`, the folder of `tool` on PATH, then Debian's /usr/lib/postgresql/*/bin, newest
+    first (a newer pg_dump reads older servers). Shared with the test suite's cluster fixture."""
     candidates: list[Path] = []
     for d in (bindir, os.environ.get("MASKPIPE_PG_BINDIR")):
         if d:
@@ -473,7 +474,12 @@ def find_pg_tool(tool: str, bindir: str | Path | None = None) -> Path:
         return tuple(int(x) for x in m.group(1).split(".") if x) if m else ()
 
     debian = sorted((str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")), key=version, reverse=True)
-    candidates += [Path(p) for p in debian]
+    return candidates + [Path(p) for p in debian]
+
+
+def find_pg_tool(tool: str, bindir: str | Path | None = None) -> Path:
+    """pg_dump/psql from the first folder of pg_bindir_candidates that holds it."""
+    candidates = pg_bindir_candidates(tool, bindir)
     for cand in candidates:
         if (cand / tool).is_file():
             return cand / tool
